@@ -1,0 +1,183 @@
+"""The connexion bridge follows OpenAPI 3.1 / JSON Schema 2020-12, not draft 4.
+
+Each test runs a tiny 3.1 document through :class:`SpecFirstApp` over ASGI. Under
+connexion's stock draft-4 validation, ``const`` would be ignored, ``exclusiveMinimum: 0``
+misread as a boolean, and ``type: [integer, "null"]`` would crash with a 500.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from connexion.exceptions import InvalidSpecification
+from starlette.responses import JSONResponse
+
+from sleeve.openapi31 import SpecFirstApp, load_specification
+
+ANY_JSON = {"application/json": {"schema": {"type": "object"}}}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.1",
+    "info": {"title": "bridge test", "version": "1"},
+    "paths": {
+        "/items/{item_id}": {
+            "get": {
+                "operationId": "getItem",
+                "parameters": [
+                    {
+                        "name": "item_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "exclusiveMinimum": 0},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": ["integer", "null"], "maximum": 10},
+                    },
+                    {"name": "mode", "in": "query", "schema": {"const": "fast"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "default": 1}},
+                ],
+                "responses": {"200": {"description": "the item", "content": ANY_JSON}},
+            }
+        },
+        "/items": {
+            "post": {
+                "operationId": "createItem",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["kind", "size"],
+                                "properties": {
+                                    "kind": {"const": "vinyl"},
+                                    "size": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"201": {"description": "created", "content": ANY_JSON}},
+            }
+        },
+        "/broken": {
+            "get": {
+                "operationId": "getBroken",
+                "responses": {
+                    "200": {
+                        "description": "always kind=vinyl",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"kind": {"const": "vinyl"}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+    },
+}
+
+
+async def get_item(item_id: int, limit: int | None = None, mode: str | None = None, page: int = 0):
+    return JSONResponse({"item_id": item_id, "limit": limit, "mode": mode, "page": page})
+
+
+async def create_item(body: dict[str, Any]):
+    return JSONResponse(body, status_code=201)
+
+
+async def get_broken():
+    return JSONResponse({"kind": "cassette"})
+
+
+HANDLERS = {"getItem": get_item, "createItem": create_item, "getBroken": get_broken}
+
+
+def write_document(tmp_path: pathlib.Path, document: dict[str, Any]) -> pathlib.Path:
+    path = tmp_path / "openapi.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@pytest.fixture
+async def client(tmp_path: pathlib.Path):
+    app = SpecFirstApp(__name__, resolver=HANDLERS.__getitem__, validate_responses=True)
+    app.add_api(load_specification(write_document(tmp_path, DOCUMENT)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as http:
+        yield http
+
+
+async def test_loads_a_31_document_unchanged(tmp_path: pathlib.Path) -> None:
+    spec = load_specification(write_document(tmp_path, DOCUMENT))
+    assert spec.raw["openapi"] == "3.1.1"
+    assert spec.raw["paths"] == DOCUMENT["paths"]
+
+
+def test_rejects_a_30_document(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(InvalidSpecification, match="3.1"):
+        load_specification(write_document(tmp_path, {**DOCUMENT, "openapi": "3.0.3"}))
+
+
+def test_rejects_an_invalid_31_document(tmp_path: pathlib.Path) -> None:
+    broken = {**DOCUMENT, "paths": {"/x": {"get": {"responses": {"200": {"description": 5}}}}}}
+    with pytest.raises(InvalidSpecification):
+        load_specification(write_document(tmp_path, broken))
+
+
+async def test_type_array_with_null_in_a_query_parameter(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/items/1?limit=7")).json()["limit"] == 7
+    assert (await client.get("/items/1?limit=null")).json()["limit"] is None
+    assert (await client.get("/items/1")).json()["limit"] is None
+    rejected = await client.get("/items/1?limit=seven")
+    assert rejected.status_code == 400
+    assert "limit" in rejected.json()["detail"]
+    too_big = await client.get("/items/1?limit=11")
+    assert too_big.status_code == 400
+    assert "maximum" in too_big.json()["detail"]
+
+
+async def test_const_in_a_query_parameter(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/items/1?mode=fast")).status_code == 200
+    rejected = await client.get("/items/1?mode=slow")
+    assert rejected.status_code == 400
+    assert "mode" in rejected.json()["detail"]
+
+
+async def test_numeric_exclusive_minimum_in_a_path_parameter(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/items/1")).status_code == 200
+    zero = await client.get("/items/0")
+    assert zero.status_code == 400
+    assert "item_id" in zero.json()["detail"]
+
+
+async def test_query_defaults_reach_the_handler(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/items/1")).json()["page"] == 1
+
+
+async def test_request_body_const_and_nullable_number(client: httpx.AsyncClient) -> None:
+    ok = await client.post("/items", json={"kind": "vinyl", "size": 12})
+    assert ok.status_code == 201
+    assert (await client.post("/items", json={"kind": "vinyl", "size": None})).status_code == 201
+    wrong_const = await client.post("/items", json={"kind": "cassette", "size": 12})
+    assert wrong_const.status_code == 400
+    assert "vinyl" in wrong_const.json()["detail"]
+    zero = await client.post("/items", json={"kind": "vinyl", "size": 0})
+    assert zero.status_code == 400
+    assert "size" in zero.json()["detail"]
+
+
+async def test_response_validation_enforces_const(client: httpx.AsyncClient) -> None:
+    response = await client.get("/broken")
+    assert response.status_code == 500
+    assert "conform" in response.json()["detail"]
