@@ -56,9 +56,11 @@ class URIParser2020(OpenAPIURIParser):
 class ParameterBinder(AsyncParameterDecorator):
     """Calls a handler with the request's already typed and validated parameters.
 
-    Keyword arguments are bound by name: path and query parameters (with the query
-    defaults from the document), ``body`` for a JSON request body, and ``request`` for the
-    request itself. connexion's own binder re-coerces by ``type`` and fails on type arrays.
+    Keyword arguments are bound by name: the path and query parameters the document
+    declares (query defaults filled in), ``body`` for a JSON request body, and ``request``
+    for the request itself. A handler taking ``**kwargs`` gets every declared parameter,
+    never an undeclared one. connexion's own binder re-coerces by ``type`` and fails on
+    type arrays.
     """
 
     def __call__(self, function: Handler) -> Handler:
@@ -67,18 +69,25 @@ class ParameterBinder(AsyncParameterDecorator):
 
         @functools.wraps(function)
         async def bound(request: ConnexionRequest) -> Any:
-            kwargs = _query_defaults(operation.parameters)
-            kwargs.update(request.query_params)
-            kwargs.update(request.path_params)
+            declared = operation.parameters
+            kwargs = _query_defaults(declared)
+            kwargs.update(_declared(request.query_params, declared, "query"))
+            kwargs.update(_declared(request.path_params, declared, "path"))
             kwargs = {self.sanitize_fn(key): value for key, value in kwargs.items()}
-            if wanted is None or "body" in wanted:
+            if wanted is not None and "body" in wanted:
                 kwargs["body"] = await request.get_body()
-            kwargs["request"] = request
+            if wanted is None or "request" in wanted:
+                kwargs["request"] = request
             if wanted is not None:
                 kwargs = {key: value for key, value in kwargs.items() if key in wanted}
             return await function(**kwargs)
 
         return bound
+
+
+def _declared(values: dict[str, Any], parameters: list[dict[str, Any]], where: str) -> dict[str, Any]:
+    names = {parameter["name"] for parameter in parameters if parameter["in"] == where}
+    return {name: value for name, value in values.items() if name in names}
 
 
 def _query_defaults(parameters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""The Discogs API v2 adapter: credentials, identification and representations.
+
+Discogs wants a unique ``User-Agent`` (without one it answers an empty body), takes
+credentials as an ``Authorization: Discogs …`` header, and picks the text markup of an
+answer from the ``Accept`` header (``application/vnd.discogs.v2.{discogs|html|plaintext}+json``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .http import HttpClient, UpstreamResponse, client_timeout
+
+NAME = "Discogs"
+MEDIA_TYPES = frozenset(
+    f"application/vnd.discogs.v2.{variant}+json" for variant in ("discogs", "html", "plaintext")
+)
+CREDENTIAL_PARAMETERS = frozenset({"token", "key", "secret"})
+_AUTHORIZATION = re.compile(
+    r"\s*Discogs\s+(?:token=(?P<token>[^\s,]+)|key=(?P<key>[^\s,]+)\s*,\s*secret=(?P<secret>[^\s,]+))\s*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DiscogsCredentials:
+    """A personal token, or a consumer key and secret. ``repr`` never shows them."""
+
+    token: str | None = None
+    key: str | None = None
+    secret: str | None = None
+
+    def __repr__(self) -> str:
+        kind = "token" if self.token else "key+secret"
+        return f"DiscogsCredentials(<{kind}>)"
+
+    def authorization(self) -> str:
+        if self.token:
+            return f"Discogs token={self.token}"
+        return f"Discogs key={self.key}, secret={self.secret}"
+
+    @classmethod
+    def from_client(
+        cls, authorization: str | None, query: Mapping[str, str]
+    ) -> DiscogsCredentials | None:
+        """The credentials a Discogs client sent, in any of the forms Discogs accepts."""
+        match = _AUTHORIZATION.fullmatch(authorization or "")
+        if match:
+            return cls(**match.groupdict())
+        if query.get("token"):
+            return cls(token=query["token"])
+        if query.get("key") and query.get("secret"):
+            return cls(key=query["key"], secret=query["secret"])
+        return None
+
+
+def representation(accept: str | None) -> str | None:
+    """The Discogs media type a client asked for, or ``None`` for the default one."""
+    if not accept:
+        return None
+    for media_range in accept.split(","):
+        media_type = media_range.split(";", 1)[0].strip().lower()
+        if media_type in MEDIA_TYPES:
+            return media_type
+    return None
+
+
+class DiscogsAdapter:
+    """GETs on the Discogs database API with sleeve's identity."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        base_url: str,
+        user_agent: str,
+        credentials: DiscogsCredentials | None,
+        connect_timeout: float,
+        timeout: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = http
+        self._user_agent = user_agent
+        self._credentials = credentials
+        self._timeout = client_timeout(connect_timeout, timeout)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether sleeve has credentials of its own for Discogs."""
+        return self._credentials is not None
+
+    async def get(
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        *,
+        media_type: str | None = None,
+        credentials: DiscogsCredentials | None = None,
+    ) -> UpstreamResponse:
+        """GET ``path`` with ``credentials`` (a client's own), else sleeve's."""
+        headers = {"User-Agent": self._user_agent, "Accept": media_type or "application/json"}
+        chosen = credentials or self._credentials
+        if chosen is not None:
+            headers["Authorization"] = chosen.authorization()
+        return await self._http.get(
+            NAME,
+            f"{self.base_url}{path}",
+            params=query,
+            headers=headers,
+            timeout=self._timeout,
+        )

@@ -1,0 +1,101 @@
+"""What every adapter shares: the raw upstream answer and the ways a call can fail.
+
+Errors form a small tree, so callers can catch as broadly as they need::
+
+    UpstreamError            no usable answer from the upstream
+    ├── UpstreamUnreachable  connection refused, reset or dropped mid-answer
+    ├── UpstreamTimeout      no complete answer within the configured time
+    └── UpstreamGarbage      an answer that cannot be what the upstream sends
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    """An upstream's answer as received: status, headers and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class UpstreamError(Exception):
+    """No usable answer from ``upstream``; the message is safe to show a client."""
+
+    def __init__(self, upstream: str, message: str) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+
+
+class UpstreamUnreachable(UpstreamError):
+    pass
+
+
+class UpstreamTimeout(UpstreamError):
+    pass
+
+
+class UpstreamGarbage(UpstreamError):
+    pass
+
+
+def client_timeout(connect: float, total: float) -> aiohttp.ClientTimeout:
+    """The timeout for one call: ``connect`` to get a socket, ``total`` for everything."""
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect)
+
+
+class HttpClient:
+    """The process's one aiohttp session, opened and closed with the app's lifespan.
+
+    Adapters are built before the event loop runs; they hold this object and reach the
+    session only per call, so the session can be born and die inside the lifespan.
+    """
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+            auto_decompress=True,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(
+        self,
+        upstream: str,
+        url: str,
+        *,
+        params: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> UpstreamResponse:
+        """GET ``url`` and read the whole answer, translating failures into the tree above.
+
+        Messages name the upstream but never the URL: the query may carry credentials.
+        """
+        if self._session is None:
+            raise UpstreamUnreachable(upstream, "sleeve is not started: no HTTP session")
+        try:
+            async with self._session.get(
+                url, params=params, headers=headers, timeout=timeout, allow_redirects=False
+            ) as answer:
+                body = await answer.read()
+                return UpstreamResponse(answer.status, dict(answer.headers), body)
+        except asyncio.TimeoutError:
+            raise UpstreamTimeout(upstream, f"{upstream} did not answer in time.") from None
+        except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise UpstreamGarbage(upstream, f"{upstream} sent a malformed answer.") from exc
+        except aiohttp.ClientError as exc:
+            raise UpstreamUnreachable(upstream, f"{upstream} could not be reached.") from exc

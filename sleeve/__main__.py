@@ -1,0 +1,5 @@
+import sys
+
+from sleeve.cli import main
+
+sys.exit(main())

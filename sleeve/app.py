@@ -1,0 +1,98 @@
+"""The app factory: settings in, a ready ASGI application out.
+
+Layers, outermost first: access log → connexion (routing, 2020-12 validation, error
+shaping) → handlers → services → adapters → upstream. Everything is built here, before
+the event loop runs; the lifespan only opens and closes the HTTP session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pathlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from connexion.exceptions import ProblemException
+from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
+
+from adapters.discogs import DiscogsAdapter, DiscogsCredentials
+from adapters.http import HttpClient
+from handlers import operation_resolver
+from handlers.discogs import DiscogsHandlers
+from handlers.meta import MetaHandlers
+
+from . import errors
+from .access_log import AccessLogMiddleware
+from .config import DiscogsSettings, Settings
+from .discogs_proxy import DiscogsProxy
+from .openapi31 import SpecFirstApp, load_specification
+
+SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
+
+# Credentials are sleeve's own business (the document lists the forms clients use), so
+# connexion's security middleware would only re-parse them on every request; and the
+# document is served by an operation of its own, as written, not by connexion's UI layer.
+MIDDLEWARES = [
+    middleware
+    for middleware in ConnexionMiddleware.default_middlewares
+    if middleware not in (SecurityMiddleware, SwaggerUIMiddleware)
+]
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    """The gateway for ``settings``, as an ASGI app for any server."""
+    http = HttpClient()
+    discogs = DiscogsProxy(
+        _discogs_adapter(http, settings.upstreams.discogs),
+        public_url=str(settings.server.public_url) if settings.server.public_url else None,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        await http.open()
+        try:
+            yield
+        finally:
+            await http.close()
+
+    specification = load_specification(SPEC_PATH)
+    handlers = (DiscogsHandlers(discogs), MetaHandlers(specification.raw))
+    app = SpecFirstApp(
+        __name__,
+        lifespan=lifespan,
+        middlewares=MIDDLEWARES,
+        resolver=operation_resolver(*handlers),
+        validate_responses=settings.server.validate_responses,
+    )
+    app.add_api(specification)
+    _add_error_handlers(app)
+    return AccessLogMiddleware(app)
+
+
+def _discogs_adapter(http: HttpClient, config: DiscogsSettings) -> DiscogsAdapter:
+    credentials = None
+    if config.token is not None:
+        credentials = DiscogsCredentials(token=config.token.get_secret_value())
+    elif config.key is not None and config.secret is not None:
+        credentials = DiscogsCredentials(
+            key=config.key.get_secret_value(), secret=config.secret.get_secret_value()
+        )
+    return DiscogsAdapter(
+        http,
+        base_url=str(config.base_url),
+        user_agent=config.user_agent,
+        credentials=credentials,
+        connect_timeout=config.connect_timeout,
+        timeout=config.timeout,
+    )
+
+
+def _add_error_handlers(app: SpecFirstApp) -> None:
+    app.add_error_handler(errors.GatewayError, errors.on_gateway_error)
+    app.add_error_handler(ProblemException, errors.on_problem)
+    app.add_error_handler(HTTPException, errors.on_http_exception)
+    app.add_error_handler(Exception, errors.on_unexpected)

@@ -1,0 +1,151 @@
+"""Settings: a YAML file, overridden by ``SLEEVE_<SECTION>__<KEY>`` environment variables.
+
+pydantic-settings does the parsing, nesting and type checks; this module only declares
+the shape and the defaults. Unknown keys are errors, so a typo in a file stops start-up
+instead of being silently ignored. Upstream credentials are ``SecretStr``: they print as
+``**********`` wherever a setting is shown.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import yaml
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from . import __url__, __version__
+
+DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
+
+
+class ConfigError(Exception):
+    """A configuration that sleeve cannot start with; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: AnyHttpUrl | None = Field(
+        None, description="Base URL clients reach sleeve at; by default taken from each request."
+    )
+    validate_responses: bool = Field(
+        False, description="Check every answer against the OpenAPI document (costs CPU)."
+    )
+    log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$")
+
+
+class UpstreamSettings(_Section):
+    base_url: AnyHttpUrl
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    connect_timeout: float = Field(5.0, gt=0)
+    timeout: float = Field(20.0, gt=0, description="Total time for one upstream call.")
+
+
+class DiscogsSettings(UpstreamSettings):
+    base_url: AnyHttpUrl = AnyHttpUrl("https://api.discogs.com")
+    token: SecretStr | None = Field(None, description="Personal access token.")
+    key: SecretStr | None = Field(None, description="Consumer key (with secret).")
+    secret: SecretStr | None = Field(None, description="Consumer secret (with key).")
+
+    @model_validator(mode="after")
+    def _key_needs_secret(self) -> DiscogsSettings:
+        if (self.key is None) != (self.secret is None):
+            raise ValueError("key and secret go together: set both or neither")
+        return self
+
+
+class UpstreamsSettings(_Section):
+    discogs: DiscogsSettings = DiscogsSettings()
+    musicbrainz: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"))
+    coverartarchive: UpstreamSettings = UpstreamSettings(
+        base_url=AnyHttpUrl("https://coverartarchive.org")
+    )
+    acousticbrainz: UpstreamSettings = UpstreamSettings(
+        base_url=AnyHttpUrl("https://acousticbrainz.org")
+    )
+    itunes: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://itunes.apple.com"))
+    spotify: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://api.spotify.com/v1"))
+
+
+class Settings(BaseSettings):
+    """Everything sleeve can be told; see ``sleeve config`` for the effective values."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SLEEVE_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    server: ServerSettings = ServerSettings()
+    upstreams: UpstreamsSettings = UpstreamsSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which arrives as init values.
+        return (env_settings, init_settings)
+
+
+def load_settings(path: str | pathlib.Path | None = None, **overrides: Any) -> Settings:
+    """Settings from ``path`` (YAML, optional), the environment and ``overrides``.
+
+    Raises :class:`ConfigError` with every offending key spelled ``section.key``.
+    """
+    values = _read_yaml(pathlib.Path(path)) if path else {}
+    _merge(values, overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets shown as ``**********``."""
+    return settings.model_dump(mode="json")
+
+
+def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of sections")
+    return loaded
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = [
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    ]
+    return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -1,0 +1,72 @@
+"""Errors as clients see them: a status and a Discogs-shaped ``{"message": …}`` body.
+
+Every failure, whatever raised it (connexion's validation, routing, an upstream, a bug),
+leaves sleeve through :func:`error_response`, so clients meet one shape and no stack trace
+or secret ever reaches them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+logger = logging.getLogger("sleeve.errors")
+
+_STOCK_MESSAGES = {
+    404: "The requested resource was not found.",
+    405: "The method is not allowed for the requested URL.",
+}
+
+
+class GatewayError(Exception):
+    """A failure sleeve reports to its client as ``status`` with ``message``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_response(
+    status: int, message: str, headers: Mapping[str, str] | None = None
+) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps({"message": message}),
+        headers=dict(headers or {}),
+    )
+
+
+async def on_gateway_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """connexion's validation problems (400, 415, …), reworded into Discogs' shape."""
+    assert isinstance(exc, ProblemException)
+    message = exc.detail or exc.title or "Bad request"
+    if exc.status >= 500:
+        logger.error("%s %s: %s", request.method, request.url.path, message)
+    return error_response(exc.status, message, exc.headers)
+
+
+async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Routing failures: no such path (404) or no such method on it (405)."""
+    assert isinstance(exc, HTTPException)
+    message = _STOCK_MESSAGES.get(exc.status_code) or exc.detail
+    return error_response(exc.status_code, message, exc.headers)
+
+
+async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A bug: logged with its traceback here, a plain 500 for the client."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal error: sleeve failed to answer this request.")
