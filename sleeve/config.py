@@ -110,7 +110,7 @@ def load_settings(path: str | pathlib.Path | None = None, **overrides: Any) -> S
     Raises :class:`ConfigError` with every offending key spelled ``section.key``.
     """
     values = _read_yaml(pathlib.Path(path)) if path else {}
-    _merge(values, overrides)
+    merge_into(values, overrides)
     try:
         return Settings(**values)
     except ValidationError as exc:
@@ -136,10 +136,11 @@ def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
     return loaded
 
 
-def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+def merge_into(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Deep-merge ``extra`` into ``into``: nested sections merge, other values replace."""
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            merge_into(into[key], value)
         else:
             into[key] = value
 

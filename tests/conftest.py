@@ -1,0 +1,46 @@
+"""Shared fixtures: a Discogs emulator and a gateway in front of it, both over real HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
+from tests.servers import gateway
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    emulator: DiscogsEmulator
+    url: str
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_sleeve_environment() -> None:
+    """Settings come from the tests alone, not from a developer's shell."""
+    for name in [name for name in os.environ if name.upper().startswith("SLEEVE_")]:
+        del os.environ[name]
+
+
+@pytest.fixture(scope="session")
+def discogs() -> Iterator[RunningEmulator]:
+    """One emulator for the session, with limits far above what the suite sends."""
+    emulator = DiscogsEmulator(rate_limit=1_000_000, anonymous_rate_limit=1_000_000)
+    with EmulatorThread(emulator) as url:
+        yield RunningEmulator(emulator, url)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator(request: pytest.FixtureRequest) -> None:
+    if "discogs" in request.fixturenames:
+        request.getfixturevalue("discogs").emulator.reset()
+
+
+@pytest.fixture(scope="session")
+def gateway_url(discogs: RunningEmulator) -> Iterator[str]:
+    """A gateway in front of the session's emulator, validating its own answers."""
+    with gateway(discogs.url) as url:
+        yield url

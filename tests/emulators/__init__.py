@@ -1,0 +1,28 @@
+"""Emulators of sleeve's upstream services, for tests over real HTTP.
+
+The public names are imported lazily so that ``python -m tests.emulators.discogs`` does not
+import ``discogs`` twice (once through this package, once as ``__main__``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DiscogsEmulator": ".discogs",
+    "EmulatorThread": ".discogs",
+    "FailureMode": ".discogs",
+    "RecordedRequest": ".discogs",
+    "start_in_thread": ".discogs",
+    "Catalogue": ".discogs_data",
+    "build_catalogue": ".discogs_data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name], __name__), name)

@@ -1,0 +1,82 @@
+"""Settings: YAML file, environment overrides, errors that name the key, masked secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from sleeve.config import ConfigError, load_settings
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "sleeve", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings()
+    assert str(settings.upstreams.discogs.base_url).startswith("https://api.discogs.com")
+    assert settings.upstreams.discogs.user_agent.startswith("sleeve/")
+    for name in ("musicbrainz", "coverartarchive", "acousticbrainz", "itunes", "spotify"):
+        assert getattr(settings.upstreams, name).base_url
+
+
+def test_file_then_environment(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "sleeve.yaml"
+    path.write_text("server:\n  port: 9000\nupstreams:\n  discogs:\n    timeout: 7\n")
+    monkeypatch.setenv("SLEEVE_UPSTREAMS__DISCOGS__TIMEOUT", "9.5")
+    monkeypatch.setenv("SLEEVE_UPSTREAMS__DISCOGS__TOKEN", "from-env")
+    settings = load_settings(path)
+    assert settings.server.port == 9000
+    assert settings.upstreams.discogs.timeout == 9.5
+    assert settings.upstreams.discogs.token is not None
+    assert settings.upstreams.discogs.token.get_secret_value() == "from-env"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("server:\n  prot: 1\n", "server.prot"),
+        ("upstreams:\n  discogs:\n    timeout: -1\n", "upstreams.discogs.timeout"),
+        ("upstreams:\n  discogs:\n    base_url: not a url\n", "upstreams.discogs.base_url"),
+        ("upstreams:\n  discogs:\n    key: only-a-key\n", "upstreams.discogs"),
+        ("- a list\n", "mapping"),
+        ("server: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path: pathlib.Path, text: str, named: str) -> None:
+    path = tmp_path / "sleeve.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_settings(path)
+
+
+def test_sleeve_config_masks_secrets() -> None:
+    result = run_cli("config", env={"SLEEVE_UPSTREAMS__DISCOGS__TOKEN": "do-not-print-me"})
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["upstreams"]["discogs"]["token"] == "**********"
+    assert "do-not-print-me" not in result.stdout + result.stderr
+
+
+def test_a_bad_config_stops_start_up_naming_the_key(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "sleeve.yaml"
+    path.write_text("upstreams:\n  discogs:\n    connect_timeout: soon\n")
+    result = run_cli("serve", "--config", str(path))
+    assert result.returncode == 2
+    assert "upstreams.discogs.connect_timeout" in result.stderr
