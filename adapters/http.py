@@ -10,7 +10,6 @@ Errors form a small tree, so callers can catch as broadly as they need::
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -93,7 +92,7 @@ class HttpClient:
             ) as answer:
                 body = await answer.read()
                 return UpstreamResponse(answer.status, dict(answer.headers), body)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise UpstreamTimeout(upstream, f"{upstream} did not answer in time.") from None
         except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
             raise UpstreamGarbage(upstream, f"{upstream} sent a malformed answer.") from exc

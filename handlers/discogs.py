@@ -98,7 +98,9 @@ class DiscogsHandlers:
             request, f"/labels/{label_id}/releases", page=page, per_page=per_page
         )
 
-    async def search_database(self, request: Request, page: int, per_page: int, **filters: str) -> Response:
+    async def search_database(
+        self, request: Request, page: int, per_page: int, **filters: str
+    ) -> Response:
         """``q``, ``type`` and the field filters pass through as the document declares them."""
         return await self._proxy.forward(
             request, "/database/search", **filters, page=page, per_page=per_page

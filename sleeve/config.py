@@ -70,7 +70,9 @@ class DiscogsSettings(UpstreamSettings):
 
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = DiscogsSettings()
-    musicbrainz: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"))
+    musicbrainz: UpstreamSettings = UpstreamSettings(
+        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2")
+    )
     coverartarchive: UpstreamSettings = UpstreamSettings(
         base_url=AnyHttpUrl("https://coverartarchive.org")
     )

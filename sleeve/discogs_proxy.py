@@ -70,7 +70,9 @@ class DiscogsProxy:
         headers = {"Vary": "Accept"}
         if "Link" in answer.headers:
             headers["Link"] = rewriter.link_header(answer.headers["Link"])
-        headers.update({name: answer.headers[name] for name in _PASSED_HEADERS if name in answer.headers})
+        headers.update(
+            {name: answer.headers[name] for name in _PASSED_HEADERS if name in answer.headers}
+        )
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         return Response(content, media_type="application/json", headers=headers)
 

@@ -73,7 +73,7 @@ def test_links_are_rewritten_to_sleeve_keeping_path_and_query(gateway_url: str) 
     assert urls["next"].startswith(f"{gateway_url}/artists/1/releases?")
     assert "page=3" in urls["next"]
     assert "sort=year" in urls["next"]
-    assert f"<{urls['next']}>; rel=\"next\"" in page.headers["link"]
+    assert f'<{urls["next"]}>; rel="next"' in page.headers["link"]
 
 
 def test_a_client_can_walk_pages_by_following_links(gateway_url: str) -> None:

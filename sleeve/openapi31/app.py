@@ -85,7 +85,9 @@ class ParameterBinder(AsyncParameterDecorator):
         return bound
 
 
-def _declared(values: dict[str, Any], parameters: list[dict[str, Any]], where: str) -> dict[str, Any]:
+def _declared(
+    values: dict[str, Any], parameters: list[dict[str, Any]], where: str
+) -> dict[str, Any]:
     names = {parameter["name"] for parameter in parameters if parameter["in"] == where}
     return {name: value for name, value in values.items() if name in names}
 

@@ -23,7 +23,9 @@ class OpenAPI31Operation(OpenAPIOperation):
 
     def get_path_parameter_types(self) -> dict[str, str | None]:
         return {
-            parameter["name"]: "path" if parameter.get("schema", {}).get("format") == "path" else None
+            parameter["name"]: "path"
+            if parameter.get("schema", {}).get("format") == "path"
+            else None
             for parameter in self.parameters
             if parameter["in"] == "path"
         }
