@@ -45,6 +45,14 @@ def test_bad_parameters_get_a_400_naming_them(
     assert discogs.emulator.calls == 0
 
 
+def test_long_bad_values_are_not_echoed_whole(gateway_url: str) -> None:
+    response = get(gateway_url, "/database/search?q=" + "x" * 5000)
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "'q'" in message and "too long" in message
+    assert len(message) < 200
+
+
 def test_unknown_paths_are_404(gateway_url: str) -> None:
     response = get(gateway_url, "/no/such/thing")
     assert response.status_code == 404

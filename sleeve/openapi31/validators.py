@@ -47,9 +47,19 @@ def first_error(schema: dict[str, Any], instance: Any) -> ValidationError | None
 
 
 def describe(error: ValidationError) -> str:
-    """An error message with the JSON path of the offending value, if it is nested."""
+    """An error message with the JSON path of the offending value, if it is nested.
+
+    jsonschema quotes the whole offending value; a 100 kB string is shortened, not echoed.
+    """
+    message = error.message
+    quoted = repr(error.instance)
+    if len(quoted) > _QUOTE_LIMIT and quoted in message:
+        message = message.replace(quoted, f"{quoted[: _QUOTE_LIMIT - 12]}…{quoted[-8:]}")
     location = "".join(f"[{part!r}]" for part in error.absolute_path)
-    return f"{error.message} (at {location})" if location else error.message
+    return f"{message} (at {location})" if location else message
+
+
+_QUOTE_LIMIT = 60
 
 
 _MISSING = object()
