@@ -18,6 +18,9 @@ MEDIA_TYPES = frozenset(
     f"application/vnd.discogs.v2.{variant}+json" for variant in ("discogs", "html", "plaintext")
 )
 CREDENTIAL_PARAMETERS = frozenset({"token", "key", "secret"})
+# Discogs sits behind Cloudflare, which refuses URLs over 16 KB; the contract's length
+# limits keep every valid query under this, so it guards only against a contract change.
+MAX_REQUEST_TARGET = 16_000
 _AUTHORIZATION = re.compile(
     r"\s*Discogs\s+(?:token=(?P<token>[^\s,]+)|key=(?P<key>[^\s,]+)\s*,\s*secret=(?P<secret>[^\s,]+))\s*",
     re.IGNORECASE,
@@ -110,4 +113,5 @@ class DiscogsAdapter:
             params=query,
             headers=headers,
             timeout=self._timeout,
+            max_target=MAX_REQUEST_TARGET,
         )

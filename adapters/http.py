@@ -6,6 +6,9 @@ Errors form a small tree, so callers can catch as broadly as they need::
     ├── UpstreamUnreachable  connection refused, reset or dropped mid-answer
     ├── UpstreamTimeout      no complete answer within the configured time
     └── UpstreamGarbage      an answer that cannot be what the upstream sends
+
+    RequestTooLong           the request line would exceed what the upstream accepts;
+                             nothing was sent
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
+import yarl
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,17 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamGarbage(UpstreamError):
     pass
+
+
+class RequestTooLong(Exception):
+    """The request target would be ``length`` bytes, over the upstream's ``limit``."""
+
+    def __init__(self, upstream: str, length: int, limit: int) -> None:
+        super().__init__(
+            f"The query is too long to forward to {upstream}: "
+            f"{length} bytes encoded, at most {limit}."
+        )
+        self.upstream, self.length, self.limit = upstream, length, limit
 
 
 def client_timeout(connect: float, total: float) -> aiohttp.ClientTimeout:
@@ -79,16 +94,23 @@ class HttpClient:
         params: list[tuple[str, str]],
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
+        max_target: int = 8000,
     ) -> UpstreamResponse:
         """GET ``url`` and read the whole answer, translating failures into the tree above.
 
+        A request whose target (path and encoded query) would be longer than
+        ``max_target`` bytes is refused before sending: servers answer such request lines
+        with a 400 or 414 that would otherwise look like the upstream's fault.
         Messages name the upstream but never the URL: the query may carry credentials.
         """
         if self._session is None:
             raise UpstreamUnreachable(upstream, "sleeve is not started: no HTTP session")
+        target = yarl.URL(url).update_query(params)
+        if len(target.raw_path_qs) > max_target:
+            raise RequestTooLong(upstream, len(target.raw_path_qs), max_target)
         try:
             async with self._session.get(
-                url, params=params, headers=headers, timeout=timeout, allow_redirects=False
+                target, headers=headers, timeout=timeout, allow_redirects=False
             ) as answer:
                 body = await answer.read()
                 return UpstreamResponse(answer.status, dict(answer.headers), body)

@@ -5,7 +5,7 @@ any) or sleeve's, the representation it asked for, one upstream GET through the 
 then either the answer with its URLs pointed at sleeve, or an honest error: the
 upstream's 404 as 404, a refused client credential as 401, and the upstream's own
 troubles as 502 (unreachable, 5xx, garbage), 503 with ``Retry-After`` (rate limited),
-or 504 (timed out).
+or 504 (timed out). A query too long to forward is refused with 414 before it is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from adapters.discogs import NAME, DiscogsAdapter, DiscogsCredentials, representation
 from adapters.http import (
+    RequestTooLong,
     UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
@@ -56,6 +57,8 @@ class DiscogsProxy:
                 media_type=representation(request.headers.get("accept")),
                 credentials=client_credentials,
             )
+        except RequestTooLong as exc:
+            raise GatewayError(414, str(exc)) from None
         except UpstreamTimeout as exc:
             raise GatewayError(504, str(exc)) from None
         except UpstreamError as exc:

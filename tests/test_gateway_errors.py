@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import yaml
 
+from sleeve.app import SPEC_PATH
 from tests.conftest import RunningEmulator
 from tests.servers import gateway
 
@@ -34,6 +36,7 @@ def get(base: str, path: str, **kwargs: object) -> httpx.Response:
         ("/releases/1?curr_abbr=XYZ", "curr_abbr"),
         ("/database/search?type=song", "type"),
         ("/releases/1/rating/not%20a%20user", "username"),
+        ("/database/search?q=" + "x" * 257, "q"),
     ],
 )
 def test_bad_parameters_get_a_400_naming_them(
@@ -51,6 +54,32 @@ def test_long_bad_values_are_not_echoed_whole(gateway_url: str) -> None:
     message = response.json()["message"]
     assert "'q'" in message and "too long" in message
     assert len(message) < 200
+
+
+def test_the_longest_valid_search_reaches_discogs(
+    gateway_url: str, discogs: RunningEmulator
+) -> None:
+    """Every text filter at its limit, in 4-byte characters: still forwardable."""
+    document = yaml.safe_load(SPEC_PATH.read_text())
+    operation = document["paths"]["/database/search"]["get"]
+    query = {}
+    for reference in operation["parameters"]:
+        parameter = document["components"]["parameters"][reference["$ref"].rsplit("/", 1)[1]]
+        limit = parameter["schema"].get("maxLength")
+        if limit:
+            query[parameter["name"]] = "\N{GRINNING FACE}" * limit
+    response = httpx.get(f"{gateway_url}/database/search", params=query, timeout=10)
+    assert response.status_code == 200, response.text
+    assert discogs.emulator.calls == 1
+
+
+def test_a_page_past_the_last_is_a_404(gateway_url: str) -> None:
+    response = get(gateway_url, "/database/search?q=example&page=999")
+    assert response.status_code == 404
+
+
+def test_master_zero_is_a_404_like_on_discogs(gateway_url: str) -> None:
+    assert get(gateway_url, "/masters/0").status_code == 404
 
 
 def test_unknown_paths_are_404(gateway_url: str) -> None:

@@ -292,7 +292,8 @@ class DiscogsEmulator:
     @contextlib.asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Run the emulator on ``host:port`` (0 = any free port); yields its base URL."""
-        runner = web.AppRunner(self.make_app(), handle_signals=False)
+        # Like Discogs behind Cloudflare, accept request lines up to 16 KB (aiohttp: 8 KB).
+        runner = web.AppRunner(self.make_app(), handle_signals=False, max_line_size=16_384)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)
