@@ -182,3 +182,13 @@ def test_curr_abbr_is_forwarded(gateway_url: str, discogs: RunningEmulator) -> N
     assert get(gateway_url, "/releases/1?curr_abbr=EUR").status_code == 200
     (request,) = discogs.emulator.requests
     assert request.path_qs == "/releases/1?curr_abbr=EUR"
+
+
+def test_the_document_is_served_as_written(gateway_url: str) -> None:
+    import yaml
+
+    from sleeve.app import SPEC_PATH
+
+    served = get(gateway_url, "/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == yaml.safe_load(SPEC_PATH.read_text())
