@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 import uvicorn
@@ -48,6 +49,9 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _serve(settings: Settings) -> int:
+    # connexion 3.3 imports starlette's test client at import time, which warns about
+    # httpx on every start; it is not used here, so the warning is only noise.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from .app import create_app
 
     level = settings.server.log_level
