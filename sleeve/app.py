@@ -27,7 +27,10 @@ from handlers.meta import MetaHandlers
 
 from . import errors
 from .access_log import AccessLogMiddleware
-from .config import DiscogsSettings, Settings
+from .cache.answer_cache import AnswerCache
+from .cache.freshness import FreshnessPolicy
+from .cache.store import CacheStore
+from .config import CacheSettings, DiscogsSettings, Settings
 from .discogs_proxy import DiscogsProxy
 from .openapi31 import SpecFirstApp, load_specification
 
@@ -46,8 +49,11 @@ MIDDLEWARES = [
 def create_app(settings: Settings) -> ASGIApp:
     """The gateway for ``settings``, as an ASGI app for any server."""
     http = HttpClient()
+    store = open_store(settings.cache)
+    cache = AnswerCache(store, _freshness(settings.cache), lock_ttl=settings.cache.lock_ttl)
     discogs = DiscogsProxy(
         _discogs_adapter(http, settings.upstreams.discogs),
+        cache,
         public_url=str(settings.server.public_url) if settings.server.public_url else None,
     )
 
@@ -57,7 +63,9 @@ def create_app(settings: Settings) -> ASGIApp:
         try:
             yield
         finally:
+            await cache.close()
             await http.close()
+            await store.close()
 
     specification = load_specification(SPEC_PATH)
     handlers = (DiscogsHandlers(discogs), MetaHandlers(specification.raw))
@@ -71,6 +79,27 @@ def create_app(settings: Settings) -> ASGIApp:
     app.add_api(specification)
     _add_error_handlers(app)
     return AccessLogMiddleware(app)
+
+
+def open_store(config: CacheSettings) -> CacheStore:
+    """The configured store: an embedded SQLite file, or a Redis shared by many processes."""
+    if config.backend == "redis":
+        from .cache.redis_store import RedisStore
+
+        return RedisStore(config.redis_url, namespace=config.namespace)
+    from .cache.sqlite_store import SQLiteStore
+
+    config.path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteStore(config.path, max_bytes=config.max_bytes)
+
+
+def _freshness(config: CacheSettings) -> FreshnessPolicy:
+    return FreshnessPolicy(
+        ttls=config.ttls,
+        negative_ttl=config.negative_ttl,
+        stale_while_revalidate=config.stale_while_revalidate,
+        stale_if_error=config.stale_if_error,
+    )
 
 
 def _discogs_adapter(http: HttpClient, config: DiscogsSettings) -> DiscogsAdapter:

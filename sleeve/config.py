@@ -8,8 +8,10 @@ instead of being silently ignored. Upstream credentials are ``SecretStr``: they 
 
 from __future__ import annotations
 
+import os
 import pathlib
-from typing import Any
+import re
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -19,13 +21,20 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_serializer,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from . import __url__, __version__
+from .cache.freshness import DEFAULT_TTLS
 
 DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
+
+
+def _user_cache_dir() -> pathlib.Path:
+    base = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+    return pathlib.Path(base) / "sleeve"
 
 
 class ConfigError(Exception):
@@ -68,6 +77,34 @@ class DiscogsSettings(UpstreamSettings):
         return self
 
 
+class CacheSettings(_Section):
+    """Where answers are kept and for how long (seconds)."""
+
+    backend: Literal["sqlite", "redis"] = "sqlite"
+    path: pathlib.Path = Field(
+        default_factory=lambda: _user_cache_dir() / "cache.db",
+        description="The embedded cache's SQLite file (backend sqlite).",
+    )
+    max_bytes: int = Field(1 << 30, gt=0, description="Bound on the embedded cache's size.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="The shared cache (backend redis)."
+    )
+    namespace: str = Field("sleeve:", description="Prefix of sleeve's keys in Redis.")
+
+    @field_serializer("redis_url")
+    def _mask_password(self, url: str) -> str:
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1**********@", url)
+
+    ttls: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_TTLS),
+        description="Freshness per resource kind (artist, release, search, …).",
+    )
+    negative_ttl: float = Field(300, ge=0, description="Freshness of a 404.")
+    stale_while_revalidate: float = Field(86400, ge=0)
+    stale_if_error: float = Field(7 * 86400, ge=0)
+    lock_ttl: float = Field(30, gt=0, description="Longest a crashed filler blocks others.")
+
+
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = DiscogsSettings()
     musicbrainz: UpstreamSettings = UpstreamSettings(
@@ -92,6 +129,7 @@ class Settings(BaseSettings):
 
     server: ServerSettings = ServerSettings()
     upstreams: UpstreamsSettings = UpstreamsSettings()
+    cache: CacheSettings = Field(default_factory=CacheSettings)
 
     @classmethod
     def settings_customise_sources(

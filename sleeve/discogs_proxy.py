@@ -1,31 +1,34 @@
 """Forwarding a validated Discogs database request and shaping the answer for the client.
 
 The path of a request through here: the client's own Discogs credentials (if it sent
-any) or sleeve's, the representation it asked for, one upstream GET through the adapter,
-then either the answer with its URLs pointed at sleeve, or an honest error: the
-upstream's 404 as 404, a refused client credential as 401, and the upstream's own
-troubles as 502 (unreachable, 5xx, garbage), 503 with ``Retry-After`` (rate limited),
-or 504 (timed out). A query too long to forward is refused with 414 before it is sent.
+any) or sleeve's, the representation it asked for, then the answer — from the cache for
+public requests, straight from the adapter for private ones (made with a client's own
+credentials, never stored or shared) — and finally either the answer with its URLs
+pointed at sleeve and its caching headers, or an honest error: the upstream's 404 as 404,
+a refused client credential as 401, and the upstream's own troubles as 502 (unreachable,
+5xx, garbage), 503 with ``Retry-After`` (rate limited), or 504 (timed out). A query too
+long to forward is refused with 414 before it is sent.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.discogs import NAME, DiscogsAdapter, DiscogsCredentials, representation
-from adapters.http import (
-    RequestTooLong,
-    UpstreamError,
-    UpstreamResponse,
-    UpstreamTimeout,
-)
+from adapters.http import RequestTooLong, UpstreamError, UpstreamResponse, UpstreamTimeout
 
+from .cache.answer_cache import AnswerCache, Served
+from .cache.freshness import resource_kind
+from .cache.http_caching import cache_status, freshness_headers, if_none_match, strong_etag
 from .errors import GatewayError
 from .url_rewriting import UrlRewriter
 
@@ -37,25 +40,41 @@ DEFAULT_RETRY_AFTER = 60
 _PASSED_HEADERS = ("X-Discogs-Media-Type",)
 
 
+def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
+    """The store key of a public Discogs GET: path, sorted query and representation."""
+    return f"discogs:{path}?{urlencode(sorted(query))}#{media_type or 'default'}"
+
+
 class DiscogsProxy:
     """The service behind every Discogs database handler."""
 
-    def __init__(self, adapter: DiscogsAdapter, *, public_url: str | None = None) -> None:
+    def __init__(
+        self, adapter: DiscogsAdapter, cache: AnswerCache, *, public_url: str | None = None
+    ) -> None:
         self._adapter = adapter
+        self._cache = cache
         self._public_url = public_url
         self._upstream_bases = (adapter.base_url, *CANONICAL_BASES)
 
     async def forward(self, request: Request, path: str, **query: Any) -> Response:
         """GET ``path`` upstream with the declared ``query`` values that are set."""
-        client_credentials = DiscogsCredentials.from_client(
+        credentials = DiscogsCredentials.from_client(
             request.headers.get("authorization"), QueryParams(request.scope["query_string"])
         )
+        pairs = [(name, str(value)) for name, value in query.items() if value is not None]
+        media_type = representation(request.headers.get("accept"))
+
+        async def fetch() -> UpstreamResponse:
+            return await self._adapter.get(
+                path, pairs, media_type=media_type, credentials=credentials
+            )
+
         try:
-            answer = await self._adapter.get(
-                path,
-                [(name, str(value)) for name, value in query.items() if value is not None],
-                media_type=representation(request.headers.get("accept")),
-                credentials=client_credentials,
+            if credentials is not None:
+                answer = await fetch()
+                return self._private_response(request, answer)
+            served = await self._cache.get(
+                cache_key(path, pairs, media_type), resource_kind(path), fetch
             )
         except RequestTooLong as exc:
             raise GatewayError(414, str(exc)) from None
@@ -63,51 +82,83 @@ class DiscogsProxy:
             raise GatewayError(504, str(exc)) from None
         except UpstreamError as exc:
             raise GatewayError(502, str(exc)) from None
+        return self._shared_response(request, served)
+
+    def _private_response(self, request: Request, answer: UpstreamResponse) -> Response:
         if answer.status != 200:
-            raise _gateway_error(answer, client_sent_credentials=client_credentials is not None)
-        return self._client_response(request, answer)
-
-    def _client_response(self, request: Request, answer: UpstreamResponse) -> Response:
-        rewriter = UrlRewriter(self._upstream_bases, self._public_url or str(request.base_url))
-        body = rewriter.body(_decode(answer))
-        headers = {"Vary": "Accept"}
-        if "Link" in answer.headers:
-            headers["Link"] = rewriter.link_header(answer.headers["Link"])
+            raise _gateway_error(answer.status, answer.body, answer.headers, client_auth=True)
+        body, headers = self._render(request, answer.body, answer.headers)
         headers.update(
-            {name: answer.headers[name] for name in _PASSED_HEADERS if name in answer.headers}
+            {"Cache-Control": "private, no-store", "Cache-Status": cache_status("bypass")}
         )
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return Response(content, media_type="application/json", headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    def _shared_response(self, request: Request, served: Served) -> Response:
+        stored = served.answer
+        if stored.status != 200:
+            raise _gateway_error(
+                stored.status, stored.body, dict(stored.headers), client_auth=False
+            )
+        body, headers = self._render(request, stored.body, dict(stored.headers))
+        now = time.time()
+        etag = strong_etag(body)
+        headers["ETag"] = etag
+        headers.update(freshness_headers(stored.stored_at, stored.fresh_until, now))
+        headers["Cache-Status"] = cache_status(
+            "miss" if served.outcome == "uncached" else served.outcome,
+            ttl=stored.fresh_until - now,
+            stored=served.outcome == "miss" and not served.collapsed,
+            collapsed=served.collapsed,
+        )
+        if if_none_match(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
+
+    def _render(
+        self, request: Request, body: bytes, upstream_headers: Mapping[str, str]
+    ) -> tuple[bytes, dict[str, str]]:
+        """The client's bytes and headers: upstream URLs pointed at sleeve."""
+        rewriter = UrlRewriter(self._upstream_bases, self._public_url or str(request.base_url))
+        document = rewriter.body(_decode(body))
+        headers = {"Vary": "Accept"}
+        if "Link" in upstream_headers:
+            headers["Link"] = rewriter.link_header(upstream_headers["Link"])
+        headers.update(
+            {name: upstream_headers[name] for name in _PASSED_HEADERS if name in upstream_headers}
+        )
+        content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        return content, headers
 
 
-def _decode(answer: UpstreamResponse) -> Any:
+def _decode(body: bytes) -> Any:
     """The JSON body of a 200; Discogs sends an empty one when it rejects the caller."""
     try:
-        return json.loads(answer.body)
+        return json.loads(body)
     except ValueError:
         raise GatewayError(502, f"{NAME} sent an answer that is not JSON.") from None
 
 
-def _upstream_message(answer: UpstreamResponse) -> str | None:
+def _upstream_message(body: bytes) -> str | None:
     try:
-        message = json.loads(answer.body).get("message")
+        message = json.loads(body).get("message")
     except (ValueError, AttributeError):
         return None
     return message if isinstance(message, str) else None
 
 
-def _gateway_error(answer: UpstreamResponse, *, client_sent_credentials: bool) -> GatewayError:
+def _gateway_error(
+    status: int, body: bytes, headers: Mapping[str, str], *, client_auth: bool
+) -> GatewayError:
     """The error a client gets for a non-200 upstream answer."""
-    said = _upstream_message(answer)
-    status = answer.status
+    said = _upstream_message(body)
     if status == 404:
         return GatewayError(404, said or "The requested resource was not found.")
-    if status == 401 and client_sent_credentials:
+    if status == 401 and client_auth:
         return GatewayError(401, said or "Discogs rejected the credentials sent.")
     if status == 422:
         return GatewayError(422, said or "Discogs could not process the request.")
     if status in (429, 503):
-        retry_after = _retry_after(answer)
+        retry_after = _retry_after(headers)
         reason = "is rate limiting sleeve" if status == 429 else "is unavailable"
         return GatewayError(
             503,
@@ -120,6 +171,6 @@ def _gateway_error(answer: UpstreamResponse, *, client_sent_credentials: bool) -
     return GatewayError(502, f"{NAME} answered {status}" + (f": {said}" if said else "."))
 
 
-def _retry_after(answer: UpstreamResponse) -> int:
-    value = answer.headers.get("Retry-After", "")
+def _retry_after(headers: Mapping[str, str]) -> int:
+    value = headers.get("Retry-After", "")
     return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_RETRY_AFTER

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import pathlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.servers import gateway
+from tests.servers import clear_cache, gateway
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,21 @@ def discogs() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_emulator(request: pytest.FixtureRequest) -> None:
+def _fresh_upstream_and_cache(request: pytest.FixtureRequest) -> None:
+    """Each test starts with an emulator that counted nothing and an empty gateway cache."""
     if "discogs" in request.fixturenames:
         request.getfixturevalue("discogs").emulator.reset()
+    if "gateway_url" in request.fixturenames:
+        clear_cache(request.getfixturevalue("gateway_cache"))
 
 
 @pytest.fixture(scope="session")
-def gateway_url(discogs: RunningEmulator) -> Iterator[str]:
+def gateway_cache(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    return tmp_path_factory.mktemp("gateway-cache") / "cache.db"
+
+
+@pytest.fixture(scope="session")
+def gateway_url(discogs: RunningEmulator, gateway_cache: pathlib.Path) -> Iterator[str]:
     """A gateway in front of the session's emulator, validating its own answers."""
-    with gateway(discogs.url) as url:
+    with gateway(discogs.url, cache={"path": str(gateway_cache)}) as url:
         yield url

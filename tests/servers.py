@@ -5,6 +5,9 @@ Tests then talk to it over real HTTP, exactly as clients will, with any client l
 
 from __future__ import annotations
 
+import asyncio
+import pathlib
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from sleeve.app import create_app
+from sleeve.cache.sqlite_store import SQLiteStore
 from sleeve.config import Settings, load_settings, merge_into
 
 
@@ -56,6 +60,27 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
 
 @contextmanager
 def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
-    """A running gateway in front of ``discogs_url``; yields its base URL."""
-    with serving(create_app(gateway_settings(discogs_url, **overrides))) as url:
-        yield url
+    """A running gateway in front of ``discogs_url``; yields its base URL.
+
+    Unless ``cache`` settings say otherwise, it gets an embedded cache of its own in a
+    temporary directory, gone afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix="sleeve-cache-") as directory:
+        cache = {"path": str(pathlib.Path(directory) / "cache.db")}
+        merge_into(cache, overrides.pop("cache", {}))
+        settings = gateway_settings(discogs_url, cache=cache, **overrides)
+        with serving(create_app(settings)) as url:
+            yield url
+
+
+def clear_cache(path: pathlib.Path) -> None:
+    """Empty the embedded cache at ``path`` (from outside the gateway, as another process would)."""
+
+    async def purge() -> None:
+        store = SQLiteStore(path)
+        try:
+            await store.purge_prefix("")
+        finally:
+            await store.close()
+
+    asyncio.run(purge())

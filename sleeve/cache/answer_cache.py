@@ -1,0 +1,225 @@
+"""Upstream answers through the store: asked upstream once, served stale when allowed.
+
+The flow for one key (an upstream GET without client credentials)::
+
+    store.get ── fresh ────────────────────────────────► hit
+             ├─ stale, within stale-while-revalidate ──► stale (refresh in background)
+             └─ missing or older ─► single flight ─► upstream ─┬─ 200/404 ─► store, miss
+                                                               └─ failure ─► stale-if-error,
+                                                                             or the failure
+
+**Single flight.** Concurrent misses for one key share one upstream call: in a process
+through a shared future, across processes through a store lock. A process that finds
+the lock taken polls the store until the holder's answer lands, or the lock's time-to-
+live runs out (a crashed holder), and then asks upstream itself.
+
+**A failing store** (Redis gone) is a cache that misses: answers still flow, coalesced
+within the process, and the next healthy call stores again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from adapters.http import UpstreamError, UpstreamResponse
+
+from .entry import CachedAnswer
+from .freshness import FreshnessPolicy, Usability
+from .http_caching import strong_etag
+from .store import CacheStore, StoreUnavailable
+
+logger = logging.getLogger("sleeve.cache")
+
+Fetch = Callable[[], Awaitable[UpstreamResponse]]
+CACHEABLE = frozenset({200, 404})
+KEPT_HEADERS = ("Link", "X-Discogs-Media-Type", "Retry-After")
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """What the cache answers with, and how it came by it (for ``Cache-Status`` and stats)."""
+
+    answer: CachedAnswer
+    outcome: str  # hit | stale | stale-if-error | miss | uncached
+    collapsed: bool = False
+
+
+class AnswerCache:
+    def __init__(
+        self,
+        store: CacheStore,
+        policy: FreshnessPolicy,
+        *,
+        lock_ttl: float = 30.0,
+        poll_interval: float = 0.05,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self._lock_ttl = lock_ttl
+        self._poll_interval = poll_interval
+        self._clock = clock
+        self._in_flight: dict[str, asyncio.Future[Served]] = {}
+        self._refreshing: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: str, kind: str, fetch: Fetch) -> Served:
+        """The answer for ``key`` (a ``kind`` resource), from the store or ``fetch``."""
+        stored = await self._read(key)
+        now = self._clock()
+        usable = self._usability(stored, now)
+        if stored is not None and usable is Usability.FRESH:
+            await self._count(kind, "hit")
+            return Served(stored, "hit")
+        if stored is not None and usable is Usability.REVALIDATE:
+            self._refresh_in_background(key, kind, fetch)
+            await self._count(kind, "stale")
+            return Served(stored, "stale")
+        fallback = stored if usable is Usability.IF_ERROR else None
+        try:
+            served = await self._coalesced(key, kind, fetch)
+        except UpstreamError:
+            if fallback is None:
+                raise
+            return await self._stale_if_error(fallback, kind)
+        if fallback is not None and _is_failure(served.answer.status):
+            return await self._stale_if_error(fallback, kind)
+        await self._count(kind, "coalesced" if served.collapsed else "miss")
+        return served
+
+    async def _stale_if_error(self, stored: CachedAnswer, kind: str) -> Served:
+        await self._count(kind, "stale")
+        return Served(stored, "stale-if-error")
+
+    async def close(self) -> None:
+        """Wait for background refreshes, so none is cut off mid-write."""
+        if self._refreshing:
+            await asyncio.gather(*self._refreshing, return_exceptions=True)
+
+    # --- single flight ------------------------------------------------------------------
+
+    async def _coalesced(self, key: str, kind: str, fetch: Fetch) -> Served:
+        leader = self._in_flight.get(key)
+        if leader is not None:
+            served = await asyncio.shield(leader)
+            return Served(served.answer, served.outcome, collapsed=True)
+        future: asyncio.Future[Served] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            served = await self._fill(key, kind, fetch)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: followers re-raise it, nobody logs it as lost
+            raise
+        else:
+            future.set_result(served)
+            return served
+        finally:
+            del self._in_flight[key]
+
+    async def _fill(self, key: str, kind: str, fetch: Fetch) -> Served:
+        """Fetch and store under the cross-process lock, or wait for whoever holds it."""
+        lock = f"fill:{key}"
+        started = self._clock()
+        token = await self._try_lock(lock)
+        if token is None:
+            waited = await self._wait_for_other_process(key, lock, started)
+            if waited is not None:
+                return Served(waited, "miss", collapsed=True)
+            token = await self._try_lock(lock)
+        try:
+            return await self._fetch_and_store(key, kind, fetch)
+        finally:
+            if token:
+                await self._unlock(lock, token)
+
+    async def _wait_for_other_process(
+        self, key: str, lock: str, started: float
+    ) -> CachedAnswer | None:
+        deadline = time.monotonic() + self._lock_ttl
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self._poll_interval)
+            stored = await self._read(key)
+            if stored is not None and stored.stored_at >= started:
+                return stored
+            token = await self._try_lock(lock)
+            if token is not None:  # the holder finished without storing, or died
+                await self._unlock(lock, token)
+                return None
+        return None
+
+    async def _fetch_and_store(self, key: str, kind: str, fetch: Fetch) -> Served:
+        upstream = await fetch()
+        answer = self._answer(upstream, kind)
+        if upstream.status not in CACHEABLE:
+            return Served(answer, "uncached")
+        try:
+            await self.store.put(key, answer)
+        except StoreUnavailable:
+            logger.warning("cache store unavailable; answer not stored")
+        return Served(answer, "miss")
+
+    def _refresh_in_background(self, key: str, kind: str, fetch: Fetch) -> None:
+        if key in self._in_flight:
+            return
+
+        async def refresh() -> None:
+            try:
+                await self._coalesced(key, kind, fetch)
+            except Exception as exc:  # the stale answer was served; the next request retries
+                logger.info("background refresh failed: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(refresh())
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _answer(self, upstream: UpstreamResponse, kind: str) -> CachedAnswer:
+        now = self._clock()
+        fresh_until, keep_until = self.policy.expiry(now, kind, upstream.status)
+        headers = tuple(
+            (name, upstream.headers[name]) for name in KEPT_HEADERS if name in upstream.headers
+        )
+        return CachedAnswer(
+            status=upstream.status,
+            headers=headers,
+            body=upstream.body,
+            stored_at=now,
+            fresh_until=fresh_until,
+            keep_until=keep_until,
+            etag=strong_etag(upstream.body),
+        )
+
+    def _usability(self, stored: CachedAnswer | None, now: float) -> Usability:
+        if stored is None:
+            return Usability.NONE
+        return self.policy.usability(stored.fresh_until, stored.keep_until, now)
+
+    async def _read(self, key: str) -> CachedAnswer | None:
+        try:
+            return await self.store.get(key)
+        except StoreUnavailable:
+            return None
+
+    async def _try_lock(self, name: str) -> str | None:
+        try:
+            return await self.store.try_lock(name, self._lock_ttl)
+        except StoreUnavailable:
+            return ""  # no shared lock to be had: proceed, coalesced in-process only
+
+    async def _unlock(self, name: str, token: str) -> None:
+        with contextlib.suppress(StoreUnavailable):  # the lock expires by itself
+            await self.store.unlock(name, token)
+
+    async def _count(self, kind: str, outcome: str) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.incr(f"{kind}:{outcome}")
+
+
+def _is_failure(status: int) -> bool:
+    return status == 429 or status >= 500
