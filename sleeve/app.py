@@ -23,6 +23,7 @@ from adapters.discogs import DiscogsAdapter, DiscogsCredentials
 from adapters.http import HttpClient
 from handlers import operation_resolver
 from handlers.discogs import DiscogsHandlers
+from handlers.gateway import GatewayHandlers
 from handlers.meta import MetaHandlers
 
 from . import errors
@@ -68,7 +69,16 @@ def create_app(settings: Settings) -> ASGIApp:
             await store.close()
 
     specification = load_specification(SPEC_PATH)
-    handlers = (DiscogsHandlers(discogs), MetaHandlers(specification.raw))
+    admin_token = settings.server.admin_token
+    handlers = (
+        DiscogsHandlers(discogs),
+        MetaHandlers(specification.raw),
+        GatewayHandlers(
+            cache,
+            backend=settings.cache.backend,
+            admin_token=admin_token.get_secret_value() if admin_token else None,
+        ),
+    )
     app = SpecFirstApp(
         __name__,
         lifespan=lifespan,

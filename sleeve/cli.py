@@ -1,8 +1,10 @@
-"""The ``sleeve`` command: ``sleeve serve`` runs the gateway, ``sleeve config`` shows settings."""
+"""The ``sleeve`` command: ``serve`` runs the gateway, ``config`` shows the settings,
+``cache purge`` drops cached answers."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -23,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"sleeve: {exc}", file=sys.stderr)
         return 2
-    return args.run(settings)
+    result: int = args.run(settings, args)
+    return result
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,21 +37,31 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gateway (uvicorn)")
     serve.add_argument("--host", help="address to listen on (server.host)")
     serve.add_argument("--port", type=int, help="port to listen on (server.port)")
-    serve.add_argument("--config", help="YAML config file (or SLEEVE_CONFIG)")
     serve.set_defaults(run=_serve)
 
     show = commands.add_parser("config", help="print the effective config, secrets masked")
-    show.add_argument("--config", help="YAML config file (or SLEEVE_CONFIG)")
-    show.set_defaults(run=_show_config, host=None, port=None)
+    show.set_defaults(run=_show_config)
+
+    cache = commands.add_parser("cache", help="work on the configured cache directly")
+    actions = cache.add_subparsers(required=True, metavar="ACTION")
+    purge = actions.add_parser("purge", help="drop the cached answers for an upstream path")
+    purge.add_argument("path", help="an upstream path such as /artists/1")
+    purge.add_argument("--prefix", action="store_true", help="also every path under it")
+    purge.set_defaults(run=_purge)
+
+    for command in (serve, show, purge):
+        command.add_argument("--config", help="YAML config file (or SLEEVE_CONFIG)")
     return parser
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    server = {key: value for key in ("host", "port") if (value := getattr(args, key)) is not None}
+    server = {
+        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+    }
     return {"server": server} if server else {}
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # connexion 3.3 imports starlette's test client at import time, which warns about
     # httpx on every start; it is not used here, so the warning is only noise.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -69,8 +82,32 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-def _show_config(settings: Settings) -> int:
+def _show_config(settings: Settings, args: argparse.Namespace) -> int:
     print(json.dumps(masked_dump(settings), indent=2))
+    return 0
+
+
+def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.path.startswith("/"):
+        print("sleeve: the path must start with '/', e.g. /artists/1", file=sys.stderr)
+        return 2
+    from .app import open_store
+    from .cache.store import StoreUnavailable
+    from .discogs_proxy import path_key_prefix
+
+    async def purge() -> int:
+        store = open_store(settings.cache)
+        try:
+            return await store.purge_prefix(path_key_prefix(args.path, whole_subtree=args.prefix))
+        finally:
+            await store.close()
+
+    try:
+        purged = asyncio.run(purge())
+    except StoreUnavailable as exc:
+        print(f"sleeve: the cache store is unavailable: {exc}", file=sys.stderr)
+        return 1
+    print(f"purged {purged} cached answer(s)")
     return 0
 
 

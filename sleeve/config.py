@@ -55,6 +55,9 @@ class ServerSettings(_Section):
         False, description="Check every answer against the OpenAPI document (costs CPU)."
     )
     log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for admin operations (cache purge); none disables them."
+    )
 
 
 class UpstreamSettings(_Section):

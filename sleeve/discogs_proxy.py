@@ -41,8 +41,16 @@ _PASSED_HEADERS = ("X-Discogs-Media-Type",)
 
 
 def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
-    """The store key of a public Discogs GET: path, sorted query and representation."""
-    return f"discogs:{path}?{urlencode(sorted(query))}#{media_type or 'default'}"
+    """The store key of a public Discogs GET: path, sorted query and representation.
+
+    Every key of a path starts with :func:`path_key_prefix` of it, which purges rely on.
+    """
+    return f"{path_key_prefix(path)}{urlencode(sorted(query))}#{media_type or 'default'}"
+
+
+def path_key_prefix(path: str, *, whole_subtree: bool = False) -> str:
+    """The key prefix of every cached answer for ``path`` (or every path under it)."""
+    return f"discogs:{path}" if whole_subtree else f"discogs:{path}?"
 
 
 class DiscogsProxy:
@@ -74,7 +82,7 @@ class DiscogsProxy:
                 answer = await fetch()
                 return self._private_response(request, answer)
             served = await self._cache.get(
-                cache_key(path, pairs, media_type), resource_kind(path), fetch
+                cache_key(path, pairs, media_type), f"discogs:{resource_kind(path)}", fetch
             )
         except RequestTooLong as exc:
             raise GatewayError(414, str(exc)) from None

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -57,6 +58,7 @@ class AnswerCache:
         *,
         lock_ttl: float = 30.0,
         poll_interval: float = 0.05,
+        flush_interval: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -66,9 +68,13 @@ class AnswerCache:
         self._clock = clock
         self._in_flight: dict[str, asyncio.Future[Served]] = {}
         self._refreshing: set[asyncio.Task[None]] = set()
+        self._unflushed: Counter[str] = Counter()
+        self._flush_interval = flush_interval
+        self._next_flush = time.monotonic() + flush_interval
 
     async def get(self, key: str, kind: str, fetch: Fetch) -> Served:
-        """The answer for ``key`` (a ``kind`` resource), from the store or ``fetch``."""
+        """The answer for ``key`` (a ``kind`` resource, e.g. ``discogs:artist``), from the
+        store or ``fetch``; ``kind`` without its upstream prefix picks the lifetime."""
         stored = await self._read(key)
         now = self._clock()
         usable = self._usability(stored, now)
@@ -96,9 +102,25 @@ class AnswerCache:
         return Served(stored, "stale-if-error")
 
     async def close(self) -> None:
-        """Wait for background refreshes, so none is cut off mid-write."""
+        """Wait for background refreshes, so none is cut off mid-write; flush counters."""
         if self._refreshing:
             await asyncio.gather(*self._refreshing, return_exceptions=True)
+        await self.flush_counters()
+
+    async def counters(self) -> dict[str, int]:
+        """Outcome counts of every process sharing the store, ``{"kind:outcome": n}``."""
+        await self.flush_counters()
+        return await self.store.counters()
+
+    async def flush_counters(self) -> None:
+        """Add this process' counts to the store's; kept for later if the store is down."""
+        pending, self._unflushed = self._unflushed, Counter()
+        self._next_flush = time.monotonic() + self._flush_interval
+        for name, amount in pending.items():
+            try:
+                await self.store.incr(name, amount)
+            except StoreUnavailable:
+                self._unflushed[name] += amount
 
     # --- single flight ------------------------------------------------------------------
 
@@ -181,7 +203,7 @@ class AnswerCache:
 
     def _answer(self, upstream: UpstreamResponse, kind: str) -> CachedAnswer:
         now = self._clock()
-        fresh_until, keep_until = self.policy.expiry(now, kind, upstream.status)
+        fresh_until, keep_until = self.policy.expiry(now, kind.rpartition(":")[2], upstream.status)
         headers = tuple(
             (name, upstream.headers[name]) for name in KEPT_HEADERS if name in upstream.headers
         )
@@ -217,8 +239,10 @@ class AnswerCache:
             await self.store.unlock(name, token)
 
     async def _count(self, kind: str, outcome: str) -> None:
-        with contextlib.suppress(StoreUnavailable):
-            await self.store.incr(f"{kind}:{outcome}")
+        """Counted in memory: a store write per request would cost more than a hit."""
+        self._unflushed[f"{kind}:{outcome}"] += 1
+        if time.monotonic() >= self._next_flush:
+            await self.flush_counters()
 
 
 def _is_failure(status: int) -> bool:

@@ -172,10 +172,16 @@ class _CacheFile:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+
+    def best_effort(self, statement: str, params: tuple[object, ...]) -> None:
+        """A write a read can do without: skipped if the write lock stays busy."""
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute(statement, params)
 
     def close(self) -> None:
         self.conn.close()
@@ -197,15 +203,15 @@ class _Entries:
         rowid, keep_until, accessed_at, value = row
         now = time.time()
         if keep_until <= now:
-            self._conn.execute(_DROP_IF_EXPIRED, (key, now))
+            self._file.best_effort(_DROP_IF_EXPIRED, (key, now))
             return None
         try:
             answer = CachedAnswer.decode(value)
         except CorruptEntry:
-            self._conn.execute(_DROP_IF_UNCHANGED, (key, value))
+            self._file.best_effort(_DROP_IF_UNCHANGED, (key, value))
             return None
         if now - accessed_at > self._touch_interval:
-            self._conn.execute(_TOUCH, (now, rowid, now - self._touch_interval))
+            self._file.best_effort(_TOUCH, (now, rowid, now - self._touch_interval))
         return answer
 
     def put(self, key: bytes, value: bytes, keep_until: float) -> None:

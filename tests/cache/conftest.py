@@ -1,0 +1,110 @@
+"""Fixtures: every store behaviour test runs once per backend, against the real thing.
+
+``store`` is a fresh, empty store; ``backend`` opens more stores onto the same data (a
+second worker process, as far as the store can tell) and writes raw bytes under a key,
+to play the part of a crash, a bug or another program.
+"""
+
+from __future__ import annotations
+
+import abc
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from sleeve.cache import CacheStore, RedisStore, SQLiteStore
+from sleeve.cache.store import key_bytes
+from tests.cache.redis_server import INSTALL_HINT, RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the session. Missing binary: fail (not skip), saying why."""
+    try:
+        server = RedisServer()
+    except FileNotFoundError:
+        pytest.fail(INSTALL_HINT)
+    server.start()
+    yield server
+    server.kill()
+
+
+class Backend(abc.ABC):
+    """Opens stores onto one backend's data and tampers with it behind their backs."""
+
+    def __init__(self) -> None:
+        self.opened: list[CacheStore] = []
+
+    def open(self) -> CacheStore:
+        store = self._open()
+        self.opened.append(store)
+        return store
+
+    async def close_all(self) -> None:
+        for store in self.opened:
+            await store.close()
+
+    @abc.abstractmethod
+    def _open(self) -> CacheStore: ...
+
+    @abc.abstractmethod
+    async def write_raw(self, key: str, data: bytes) -> None:
+        """Store ``data`` as the value under ``key``, bypassing the store's checks."""
+
+
+class SQLiteBackend(Backend):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def _open(self) -> CacheStore:
+        return SQLiteStore(self.path, max_bytes=10_000_000)
+
+    async def write_raw(self, key: str, data: bytes) -> None:
+        with sqlite3.connect(self.path) as conn:
+            conn.execute(
+                "INSERT INTO entries (key, keep_until, accessed_at, size, value) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key_bytes(key), time.time() + 60, time.time(), len(data), data),
+            )
+        conn.close()
+
+
+class RedisBackend(Backend):
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.namespace = f"test-{uuid.uuid4().hex[:8]}:"
+
+    def _open(self) -> CacheStore:
+        return RedisStore(self.url, namespace=self.namespace)
+
+    async def write_raw(self, key: str, data: bytes) -> None:
+        store = RedisStore(self.url, namespace=self.namespace)
+        async with Redis.from_url(self.url) as redis:
+            await redis.set(store.entry_key(key), data, px=60_000)
+        await store.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    chosen: Backend
+    if request.param == "sqlite":
+        chosen = SQLiteBackend(tmp_path / "cache.db")
+    else:
+        chosen = RedisBackend(request.getfixturevalue("redis_server").url)
+    yield chosen
+    await chosen.close_all()
+
+
+@pytest.fixture
+async def store(backend: Backend) -> CacheStore:
+    """An empty store on the backend under test (closed by ``backend``)."""
+    opened = backend.open()
+    assert await opened.healthy()
+    return opened
