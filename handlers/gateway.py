@@ -13,11 +13,20 @@ from sleeve.cache.answer_cache import AnswerCache
 from sleeve.cache.store import StoreUnavailable
 from sleeve.discogs_proxy import path_key_prefix
 from sleeve.errors import GatewayError
+from sleeve.hot_path import RenderedAnswers
 
 
 class GatewayHandlers:
-    def __init__(self, cache: AnswerCache, *, backend: str, admin_token: str | None) -> None:
+    def __init__(
+        self,
+        cache: AnswerCache,
+        rendered: RenderedAnswers,
+        *,
+        backend: str,
+        admin_token: str | None,
+    ) -> None:
         self._cache = cache
+        self._rendered = rendered
         self._backend = backend
         self._admin_token = admin_token
 
@@ -45,6 +54,7 @@ class GatewayHandlers:
             purged = await self._cache.store.purge_prefix(prefix)
         except StoreUnavailable:
             raise GatewayError(503, "The cache store is unavailable.") from None
+        self._rendered.clear()  # this process at once; others within their fast-path max age
         return JSONResponse({"purged": purged})
 
     def _check_admin(self, authorization: str | None) -> None:

@@ -1,7 +1,8 @@
 """The app factory: settings in, a ready ASGI application out.
 
-Layers, outermost first: access log → connexion (routing, 2020-12 validation, error
-shaping) → handlers → services → adapters → upstream. Everything is built here, before
+Layers, outermost first: access log → hot path (repeats of validated cache hits) →
+connexion (routing, 2020-12 validation, error shaping) → handlers → services → cache →
+adapters → upstream. Everything is built here, before
 the event loop runs; the lifespan only opens and closes the HTTP session.
 """
 
@@ -33,6 +34,7 @@ from .cache.freshness import FreshnessPolicy
 from .cache.store import CacheStore
 from .config import CacheSettings, DiscogsSettings, Settings
 from .discogs_proxy import DiscogsProxy
+from .hot_path import HotPathMiddleware, RenderedAnswers
 from .openapi31 import SpecFirstApp, load_specification
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
@@ -52,9 +54,11 @@ def create_app(settings: Settings) -> ASGIApp:
     http = HttpClient()
     store = open_store(settings.cache)
     cache = AnswerCache(store, _freshness(settings.cache), lock_ttl=settings.cache.lock_ttl)
+    rendered = RenderedAnswers(max_age=settings.cache.local_max_age)
     discogs = DiscogsProxy(
         _discogs_adapter(http, settings.upstreams.discogs),
         cache,
+        rendered=rendered,
         public_url=str(settings.server.public_url) if settings.server.public_url else None,
     )
 
@@ -75,6 +79,7 @@ def create_app(settings: Settings) -> ASGIApp:
         MetaHandlers(specification.raw),
         GatewayHandlers(
             cache,
+            rendered,
             backend=settings.cache.backend,
             admin_token=admin_token.get_secret_value() if admin_token else None,
         ),
@@ -88,7 +93,7 @@ def create_app(settings: Settings) -> ASGIApp:
     )
     app.add_api(specification)
     _add_error_handlers(app)
-    return AccessLogMiddleware(app)
+    return AccessLogMiddleware(HotPathMiddleware(app, rendered, cache.count_hit))
 
 
 def open_store(config: CacheSettings) -> CacheStore:

@@ -106,6 +106,12 @@ class CacheSettings(_Section):
     stale_while_revalidate: float = Field(86400, ge=0)
     stale_if_error: float = Field(7 * 86400, ge=0)
     lock_ttl: float = Field(30, gt=0, description="Longest a crashed filler blocks others.")
+    local_max_age: float = Field(
+        5,
+        ge=0,
+        description="How long a process answers a repeat from its own memory before looking "
+        "at the shared store again (so purges and refreshes elsewhere show within it).",
+    )
 
 
 class UpstreamsSettings(_Section):

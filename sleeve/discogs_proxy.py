@@ -27,9 +27,11 @@ from adapters.discogs import NAME, DiscogsAdapter, DiscogsCredentials, represent
 from adapters.http import RequestTooLong, UpstreamError, UpstreamResponse, UpstreamTimeout
 
 from .cache.answer_cache import AnswerCache, Served
+from .cache.entry import CachedAnswer
 from .cache.freshness import resource_kind
 from .cache.http_caching import cache_status, freshness_headers, if_none_match, strong_etag
 from .errors import GatewayError
+from .hot_path import RenderedAnswer, RenderedAnswers, fast_key
 from .url_rewriting import UrlRewriter
 
 logger = logging.getLogger("sleeve.discogs")
@@ -38,6 +40,7 @@ logger = logging.getLogger("sleeve.discogs")
 CANONICAL_BASES = ("https://api.discogs.com", "http://api.discogs.com")
 DEFAULT_RETRY_AFTER = 60
 _PASSED_HEADERS = ("X-Discogs-Media-Type",)
+_TIMED_HEADERS = frozenset({"Age", "Cache-Control", "Cache-Status"})
 
 
 def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
@@ -57,10 +60,16 @@ class DiscogsProxy:
     """The service behind every Discogs database handler."""
 
     def __init__(
-        self, adapter: DiscogsAdapter, cache: AnswerCache, *, public_url: str | None = None
+        self,
+        adapter: DiscogsAdapter,
+        cache: AnswerCache,
+        *,
+        rendered: RenderedAnswers | None = None,
+        public_url: str | None = None,
     ) -> None:
         self._adapter = adapter
         self._cache = cache
+        self._rendered = rendered
         self._public_url = public_url
         self._upstream_bases = (adapter.base_url, *CANONICAL_BASES)
 
@@ -81,16 +90,15 @@ class DiscogsProxy:
             if credentials is not None:
                 answer = await fetch()
                 return self._private_response(request, answer)
-            served = await self._cache.get(
-                cache_key(path, pairs, media_type), f"discogs:{resource_kind(path)}", fetch
-            )
+            kind = f"discogs:{resource_kind(path)}"
+            served = await self._cache.get(cache_key(path, pairs, media_type), kind, fetch)
         except RequestTooLong as exc:
             raise GatewayError(414, str(exc)) from None
         except UpstreamTimeout as exc:
             raise GatewayError(504, str(exc)) from None
         except UpstreamError as exc:
             raise GatewayError(502, str(exc)) from None
-        return self._shared_response(request, served)
+        return self._shared_response(request, served, kind)
 
     def _private_response(self, request: Request, answer: UpstreamResponse) -> Response:
         if answer.status != 200:
@@ -101,7 +109,7 @@ class DiscogsProxy:
         )
         return Response(body, media_type="application/json", headers=headers)
 
-    def _shared_response(self, request: Request, served: Served) -> Response:
+    def _shared_response(self, request: Request, served: Served, kind: str) -> Response:
         stored = served.answer
         if stored.status != 200:
             raise _gateway_error(
@@ -118,9 +126,40 @@ class DiscogsProxy:
             stored=served.outcome == "miss" and not served.collapsed,
             collapsed=served.collapsed,
         )
+        if served.outcome in ("hit", "miss"):
+            self._remember(request, body, headers, stored, kind, now)
         if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
+
+    def _remember(
+        self,
+        request: Request,
+        body: bytes,
+        headers: dict[str, str],
+        stored: CachedAnswer,
+        kind: str,
+        now: float,
+    ) -> None:
+        """Let the fast path answer the next identical request (see :mod:`sleeve.hot_path`)."""
+        key = fast_key(request.scope)
+        if self._rendered is None or key is None or now >= stored.fresh_until:
+            return
+        static = [("content-type", "application/json")] + [
+            (name.lower(), value) for name, value in headers.items() if name not in _TIMED_HEADERS
+        ]
+        self._rendered.remember(
+            key,
+            RenderedAnswer(
+                body=body,
+                headers=tuple((name.encode(), value.encode("latin-1")) for name, value in static),
+                etag=headers["ETag"],
+                stored_at=stored.stored_at,
+                fresh_until=stored.fresh_until,
+                serve_until=min(stored.fresh_until, now + self._rendered.max_age),
+                kind=kind,
+            ),
+        )
 
     def _render(
         self, request: Request, body: bytes, upstream_headers: Mapping[str, str]

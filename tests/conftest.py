@@ -7,10 +7,13 @@ import pathlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.servers import clear_cache, gateway
+from tests.servers import gateway
+
+ADMIN_TOKEN = "test-admin-token"
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,12 @@ def _fresh_upstream_and_cache(request: pytest.FixtureRequest) -> None:
     if "discogs" in request.fixturenames:
         request.getfixturevalue("discogs").emulator.reset()
     if "gateway_url" in request.fixturenames:
-        clear_cache(request.getfixturevalue("gateway_cache"))
+        purged = httpx.post(
+            f"{request.getfixturevalue('gateway_url')}/_sleeve/cache/purge",
+            json={"path": "/", "prefix": True},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        assert purged.status_code == 200, purged.text
 
 
 @pytest.fixture(scope="session")
@@ -51,5 +59,7 @@ def gateway_cache(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def gateway_url(discogs: RunningEmulator, gateway_cache: pathlib.Path) -> Iterator[str]:
     """A gateway in front of the session's emulator, validating its own answers."""
-    with gateway(discogs.url, cache={"path": str(gateway_cache)}) as url:
+    with gateway(
+        discogs.url, cache={"path": str(gateway_cache)}, server={"admin_token": ADMIN_TOKEN}
+    ) as url:
         yield url

@@ -5,7 +5,6 @@ Tests then talk to it over real HTTP, exactly as clients will, with any client l
 
 from __future__ import annotations
 
-import asyncio
 import pathlib
 import tempfile
 import threading
@@ -17,7 +16,6 @@ from typing import Any
 import uvicorn
 
 from sleeve.app import create_app
-from sleeve.cache.sqlite_store import SQLiteStore
 from sleeve.config import Settings, load_settings, merge_into
 
 
@@ -71,16 +69,3 @@ def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
         settings = gateway_settings(discogs_url, cache=cache, **overrides)
         with serving(create_app(settings)) as url:
             yield url
-
-
-def clear_cache(path: pathlib.Path) -> None:
-    """Empty the embedded cache at ``path`` (from outside the gateway, as another process would)."""
-
-    async def purge() -> None:
-        store = SQLiteStore(path)
-        try:
-            await store.purge_prefix("")
-        finally:
-            await store.close()
-
-    asyncio.run(purge())

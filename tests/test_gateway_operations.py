@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -81,10 +82,11 @@ def test_purge_needs_the_admin_token(admin_gateway: str, headers: dict, status: 
     assert "admin-secret" not in response.text
 
 
-def test_purge_is_disabled_without_an_admin_token(gateway_url: str) -> None:
-    response = httpx.post(
-        f"{gateway_url}/_sleeve/cache/purge", json={"path": "/artists/1"}, headers=ADMIN
-    )
+def test_purge_is_disabled_without_an_admin_token(
+    discogs: RunningEmulator, tmp_path: pathlib.Path
+) -> None:
+    with gateway(discogs.url, cache={"path": str(tmp_path / "cache.db")}) as url:
+        response = httpx.post(f"{url}/_sleeve/cache/purge", json={"path": "/a"}, headers=ADMIN)
     assert response.status_code == 403
     assert "admin_token" in response.json()["message"]
 
@@ -100,9 +102,10 @@ def test_purge_validates_its_body(admin_gateway: str) -> None:
 def test_sleeve_cache_purge_on_the_command_line(
     discogs: RunningEmulator, tmp_path: pathlib.Path
 ) -> None:
-    cache = {"path": str(tmp_path / "cache.db")}
+    cache = {"path": str(tmp_path / "cache.db"), "local_max_age": 0.3}
     with gateway(discogs.url, cache=cache) as url:
         httpx.get(f"{url}/releases/1")
+        assert httpx.get(f"{url}/releases/1").headers["cache-status"].startswith("sleeve; hit")
         environment = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
         environment["SLEEVE_CACHE__PATH"] = cache["path"]
         result = subprocess.run(
@@ -114,6 +117,7 @@ def test_sleeve_cache_purge_on_the_command_line(
         )
         assert result.returncode == 0, result.stderr
         assert "purged 1" in result.stdout
+        time.sleep(0.4)  # another process' purge shows once its memory has aged out
         again = httpx.get(f"{url}/releases/1")
     assert again.headers["cache-status"].startswith("sleeve; fwd=miss")
     assert discogs.emulator.calls == 2

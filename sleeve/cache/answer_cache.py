@@ -244,6 +244,15 @@ class AnswerCache:
         if time.monotonic() >= self._next_flush:
             await self.flush_counters()
 
+    def count_hit(self, kind: str) -> None:
+        """Count a hit answered without coming through here (the fast path)."""
+        self._unflushed[f"{kind}:hit"] += 1
+        if time.monotonic() >= self._next_flush:
+            self._next_flush = time.monotonic() + self._flush_interval
+            task = asyncio.get_running_loop().create_task(self.flush_counters())
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+
 
 def _is_failure(status: int) -> bool:
     return status == 429 or status >= 500

@@ -266,7 +266,7 @@ class _Entries:
         return total
 
 
-class _Locks:
+class _LocksAndCounters:
     """Expiring locks and shared counters, each one atomic statement."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -318,9 +318,10 @@ class SQLiteStore(CacheStore):
         self._sweep_interval = sweep_interval
         self._next_sweep = time.monotonic() + sweep_interval
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sleeve-sqlite")
+        self._closed = False
         self._file: _CacheFile | None = None
         self._entries: _Entries | None = None
-        self._locks: _Locks | None = None
+        self._locks: _LocksAndCounters | None = None
 
     async def get(self, key: str) -> CachedAnswer | None:
         return await self._run(lambda: self._opened_entries().get(key_bytes(key)))
@@ -332,7 +333,8 @@ class SQLiteStore(CacheStore):
         )
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + self._sweep_interval
-            await self.drop_expired()
+            with contextlib.suppress(StoreUnavailable):
+                await self.drop_expired()
 
     async def delete(self, key: str) -> bool:
         return await self._run(lambda: self._opened_entries().delete(key_bytes(key)))
@@ -360,8 +362,11 @@ class SQLiteStore(CacheStore):
         return True
 
     async def close(self) -> None:
+        if self._closed:
+            return
         with contextlib.suppress(StoreUnavailable):
             await self._run(self._close_file)
+        self._closed = True
         self._thread.shutdown(wait=False)
 
     async def stored_bytes(self) -> int:
@@ -378,14 +383,12 @@ class SQLiteStore(CacheStore):
 
     async def _run(self, call: Callable[[], _T]) -> _T:
         """``call`` on the store's thread, with SQLite's failures as :class:`StoreUnavailable`."""
+        if self._closed:
+            raise StoreUnavailable(f"SQLite cache {self._path} is closed")
         try:
             return await asyncio.get_running_loop().run_in_executor(self._thread, call)
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite cache {self._path}: {exc}") from exc
-        except RuntimeError as exc:
-            if "shutdown" not in str(exc):
-                raise
-            raise StoreUnavailable(f"SQLite cache {self._path} is closed") from exc
 
     def _opened_entries(self) -> _Entries:
         if self._entries is None:
@@ -393,7 +396,7 @@ class SQLiteStore(CacheStore):
         assert self._entries is not None
         return self._entries
 
-    def _opened_locks(self) -> _Locks:
+    def _opened_locks(self) -> _LocksAndCounters:
         if self._locks is None:
             self._open()
         assert self._locks is not None
@@ -405,7 +408,7 @@ class SQLiteStore(CacheStore):
         self._entries = _Entries(
             file, max_bytes=self._max_bytes, touch_interval=self._touch_interval
         )
-        self._locks = _Locks(file.conn)
+        self._locks = _LocksAndCounters(file.conn)
 
     def _close_file(self) -> None:
         if self._file is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -124,4 +125,14 @@ async def test_no_redis_at_all_is_unavailable_without_leaking_credentials() -> N
         await store.get("k")
     assert "hunter2" not in str(raised.value)
     assert "127.0.0.1" in str(raised.value)
+    await store.close()
+
+
+async def test_a_restart_while_idle_costs_no_errors(own_redis: RedisServer) -> None:
+    """Pooled connections Redis closed while nobody used them are replaced, not failed."""
+    store = RedisStore(own_redis.url)
+    await asyncio.gather(*(store.put(f"k/{index}", answer()) for index in range(20)))
+    own_redis.kill()
+    own_redis.start()
+    assert await asyncio.gather(*(store.get(f"k/{index}") for index in range(20))) == [None] * 20
     await store.close()

@@ -1,0 +1,62 @@
+"""Repeats of validated cache hits take the fast path, and lose nothing on the way."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import RunningEmulator
+
+TIMED = {"age", "cache-control", "cache-status", "date", "server"}
+
+
+def get(base: str, path: str, **kwargs: object) -> httpx.Response:
+    return httpx.get(base + path, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_repeat_is_the_same_answer(gateway_url: str, discogs: RunningEmulator) -> None:
+    path = "/artists/1/releases?per_page=5&page=2"
+    get(gateway_url, path)
+    slow = get(gateway_url, path)  # a hit through the whole stack, now remembered
+    fast = get(gateway_url, path)
+    assert fast.content == slow.content
+    stable = {k: v for k, v in slow.headers.items() if k not in TIMED}
+    assert {k: v for k, v in fast.headers.items() if k not in TIMED} == stable
+    assert fast.headers["cache-status"].startswith("sleeve; hit; ttl=")
+    assert "link" in fast.headers and fast.headers["vary"] == "Accept"
+    assert discogs.emulator.calls == 1
+
+
+def test_conditional_repeats_get_304(gateway_url: str) -> None:
+    etag = get(gateway_url, "/labels/1").headers["etag"]
+    for _ in range(3):
+        answer = get(gateway_url, "/labels/1", headers={"If-None-Match": etag})
+        assert answer.status_code == 304
+        assert answer.headers["etag"] == etag
+
+
+def test_a_bad_header_is_still_rejected_after_a_good_repeat(gateway_url: str) -> None:
+    get(gateway_url, "/labels/2")
+    get(gateway_url, "/labels/2")
+    too_long = get(gateway_url, "/labels/2", headers={"If-None-Match": "x" * 2000})
+    assert too_long.status_code == 400
+    assert "If-None-Match" in too_long.json()["message"]
+
+
+def test_credentials_never_take_the_fast_path(gateway_url: str, discogs: RunningEmulator) -> None:
+    get(gateway_url, "/releases/4")
+    get(gateway_url, "/releases/4")
+    private = get(gateway_url, "/releases/4", headers={"Authorization": "Discogs token=wrong"})
+    assert private.status_code == 401
+    assert get(gateway_url, "/releases/4?token=wrong").status_code == 401
+    assert discogs.emulator.calls == 3
+
+
+def test_representations_and_hosts_are_told_apart(gateway_url: str) -> None:
+    html = {"Accept": "application/vnd.discogs.v2.html+json"}
+    for _ in range(2):
+        plain = get(gateway_url, "/artists/1").json()
+        rich = get(gateway_url, "/artists/1", headers=html).json()
+        other_host = get(gateway_url, "/artists/1", headers={"Host": "sleeve.example"}).json()
+    assert plain["profile"] != rich["profile"]
+    assert other_host["resource_url"] == "http://sleeve.example/artists/1"
+    assert plain["resource_url"].startswith(gateway_url)
