@@ -64,31 +64,40 @@ def fast_key(scope: Scope) -> FastKey | None:
 
 
 class RenderedAnswers:
-    """A bounded, in-process map from fast keys to rendered answers (LRU)."""
+    """An in-process map from fast keys to rendered answers, least recently used out
+    first, bounded in bytes of body (some answers are tiny, some pages are large)."""
 
-    def __init__(self, *, max_entries: int = 10_000, max_age: float = 5.0) -> None:
+    def __init__(self, *, max_bytes: int = 64 << 20, max_age: float = 5.0) -> None:
         self._entries: OrderedDict[FastKey, RenderedAnswer] = OrderedDict()
-        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self.max_age = max_age
 
     def remember(self, key: FastKey, answer: RenderedAnswer) -> None:
+        self._forget(key)
         self._entries[key] = answer
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += len(answer.body)
+        while self._bytes > self._max_bytes:
+            self._forget(next(iter(self._entries)))
 
     def recall(self, key: FastKey, now: float) -> RenderedAnswer | None:
         answer = self._entries.get(key)
         if answer is None:
             return None
         if now >= answer.serve_until:
-            del self._entries[key]
+            self._forget(key)
             return None
         self._entries.move_to_end(key)
         return answer
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
+
+    def _forget(self, key: FastKey) -> None:
+        answer = self._entries.pop(key, None)
+        if answer is not None:
+            self._bytes -= len(answer.body)
 
 
 class HotPathMiddleware:

@@ -158,3 +158,25 @@ def test_a_restart_keeps_the_embedded_cache(
     assert (again.json()["id"], again.json()["title"]) == (first["id"], first["title"])
     assert again.json()["resource_url"] == f"{url}/releases/3"  # links follow the new host
     assert discogs.emulator.calls == 1
+
+
+async def test_a_crashed_filler_elsewhere_blocks_others_only_until_its_lock_expires(
+    discogs: RunningEmulator, tmp_path: pathlib.Path
+) -> None:
+    """Another process took the fill lock and died: the lock's TTL bounds the wait."""
+    from sleeve.cache.sqlite_store import SQLiteStore
+    from sleeve.discogs_proxy import cache_key
+
+    cache = {"path": str(tmp_path / "shared.db"), "lock_ttl": 1.0}
+    crashed = SQLiteStore(tmp_path / "shared.db")
+    key = cache_key("/labels/3", [], None)
+    assert await crashed.try_lock(f"fill:{key}", ttl=1.0) is not None  # and never unlocks
+    await crashed.close()
+    with gateway(discogs.url, cache=cache) as url:
+        async with httpx.AsyncClient(timeout=10) as client:
+            started = time.monotonic()
+            answer = await client.get(f"{url}/labels/3")
+            waited = time.monotonic() - started
+    assert answer.status_code == 200
+    assert 0.5 < waited < 2.5
+    assert discogs.emulator.calls == 1
