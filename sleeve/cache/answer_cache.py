@@ -146,10 +146,9 @@ class AnswerCache:
     async def _fill(self, key: str, kind: str, fetch: Fetch) -> Served:
         """Fetch and store under the cross-process lock, or wait for whoever holds it."""
         lock = f"fill:{key}"
-        started = self._clock()
         token = await self._try_lock(lock)
         if token is None:
-            waited = await self._wait_for_other_process(key, lock, started)
+            waited = await self._wait_for_other_process(key, lock)
             if waited is not None:
                 return Served(waited, "miss", collapsed=True)
             token = await self._try_lock(lock)
@@ -159,20 +158,29 @@ class AnswerCache:
             if token:
                 await self._unlock(lock, token)
 
-    async def _wait_for_other_process(
-        self, key: str, lock: str, started: float
-    ) -> CachedAnswer | None:
+    async def _wait_for_other_process(self, key: str, lock: str) -> CachedAnswer | None:
+        """The answer another process is fetching, once it lands; ``None`` if it never does.
+
+        We only wait because the stored answer was missing or past freshness, so a fresh
+        one appearing is the other process' (no clock comparison between machines).
+        """
         deadline = time.monotonic() + self._lock_ttl
         while time.monotonic() < deadline:
             await asyncio.sleep(self._poll_interval)
-            stored = await self._read(key)
-            if stored is not None and stored.stored_at >= started:
-                return stored
+            landed = await self._fresh(key)
+            if landed is not None:
+                return landed
             token = await self._try_lock(lock)
-            if token is not None:  # the holder finished without storing, or died
+            if token is not None:  # the holder finished, or died: look once more, then go
                 await self._unlock(lock, token)
-                return None
+                return await self._fresh(key)
         return None
+
+    async def _fresh(self, key: str) -> CachedAnswer | None:
+        stored = await self._read(key)
+        if stored is None or self._usability(stored, self._clock()) is not Usability.FRESH:
+            return None
+        return stored
 
     async def _fetch_and_store(self, key: str, kind: str, fetch: Fetch) -> Served:
         upstream = await fetch()
