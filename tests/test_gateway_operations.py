@@ -121,3 +121,19 @@ def test_sleeve_cache_purge_on_the_command_line(
         again = httpx.get(f"{url}/releases/1")
     assert again.headers["cache-status"].startswith("sleeve; fwd=miss")
     assert discogs.emulator.calls == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [(b"\xff\x87", "application/json", 400), (b"path=/a", "text/plain", 415)],
+)
+def test_purge_refuses_bodies_it_cannot_read(
+    admin_gateway: str, content: bytes, content_type: str, status: int
+) -> None:
+    response = httpx.post(
+        f"{admin_gateway}/_sleeve/cache/purge",
+        content=content,
+        headers={**ADMIN, "Content-Type": content_type},
+    )
+    assert response.status_code == status
+    assert "message" in response.json()

@@ -177,6 +177,14 @@ async def test_request_body_const_and_nullable_number(client: httpx.AsyncClient)
     assert "size" in zero.json()["detail"]
 
 
+async def test_a_body_that_is_not_utf8_or_not_json_is_a_400(client: httpx.AsyncClient) -> None:
+    headers = {"Content-Type": "application/json"}
+    for content in (b"\xff\x87{}", b"{not json"):
+        response = await client.post("/items", content=content, headers=headers)
+        assert response.status_code == 400
+        assert "body" in response.json()["detail"]
+
+
 async def test_response_validation_enforces_const(client: httpx.AsyncClient) -> None:
     response = await client.get("/broken")
     assert response.status_code == 500

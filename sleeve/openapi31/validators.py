@@ -8,6 +8,8 @@ dialect. Messages name the parameter or body location, because a client reading
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -22,6 +24,7 @@ from connexion.validators import (
 )
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
+from starlette.types import Scope
 
 from .coercion import coerce_scalar
 
@@ -101,6 +104,20 @@ class JSONRequestBodyValidator2020(JSONRequestBodyValidator):
     @property
     def _validator(self) -> Draft202012Validator:
         return schema_validator(self._schema)
+
+    async def _parse(self, stream: AsyncIterator[bytes], scope: Scope) -> Any:
+        """connexion's parse, but bytes that are not text are the client's error, not a 500."""
+        data = b"".join([chunk async for chunk in stream])
+        try:
+            text = data.decode(self._encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise BadRequestProblem(detail=f"Request body is not {self._encoding} text") from None
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise BadRequestProblem(detail=f"Request body is not JSON: {exc}") from None
 
     def _validate(self, body: Any) -> dict | None:
         if not self._nullable and body is None:
