@@ -44,7 +44,8 @@ _TIMED_HEADERS = frozenset({"Age", "Cache-Control", "Cache-Status"})
 
 
 def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
-    """The store key of a public Discogs GET: path, sorted query and representation.
+    """The store key of a public Discogs GET: upstream, method, path, sorted query (the
+    declared parameters only, so never credentials) and representation.
 
     Every key of a path starts with :func:`path_key_prefix` of it, which purges rely on.
     """
@@ -53,7 +54,7 @@ def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -
 
 def path_key_prefix(path: str, *, whole_subtree: bool = False) -> str:
     """The key prefix of every cached answer for ``path`` (or every path under it)."""
-    return f"discogs:{path}" if whole_subtree else f"discogs:{path}?"
+    return f"discogs:GET:{path}" if whole_subtree else f"discogs:GET:{path}?"
 
 
 class DiscogsProxy:

@@ -121,3 +121,13 @@ def test_redis_killed_mid_test_produces_no_errors(
             assert again.headers["cache-status"].startswith("sleeve; hit")
         finally:
             restarted.kill()
+
+
+def test_stats_say_503_while_the_store_is_away(
+    discogs: RunningEmulator, redis: RedisServer
+) -> None:
+    with gateway(discogs.url, cache={"backend": "redis", "redis_url": redis.url}) as url:
+        redis.kill()
+        answer = httpx.get(f"{url}/_sleeve/cache/stats")
+    assert answer.status_code == 503
+    assert "store" in answer.json()["message"]
