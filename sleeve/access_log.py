@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapters.discogs import CREDENTIAL_PARAMETERS
+
 logger = logging.getLogger("sleeve.access")
 
-SECRET_PARAMETERS = frozenset({"token", "key", "secret", "api_key", "user_key"})
 REDACTED = "***"
 
 
@@ -23,7 +24,10 @@ def redacted_query(query_string: str) -> str:
     """``query_string`` with the value of every credential parameter replaced."""
     pairs = parse_qsl(query_string, keep_blank_values=True)
     return urlencode(
-        [(name, REDACTED if name.lower() in SECRET_PARAMETERS else value) for name, value in pairs]
+        [
+            (name, REDACTED if name.lower() in CREDENTIAL_PARAMETERS else value)
+            for name, value in pairs
+        ]
     )
 
 

@@ -23,10 +23,13 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters.discogs import CREDENTIAL_PARAMETERS
+
 from .cache.http_caching import cache_status, if_none_match
 
 FastKey = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
-_CREDENTIAL_MARKERS = (b"token=", b"key=", b"secret=")
+# Substrings, so also ``monkey=``: a false alarm only costs the slow path.
+_CREDENTIAL_MARKERS = tuple(f"{name}=".encode() for name in CREDENTIAL_PARAMETERS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from types import ModuleType
 
 import pytest
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
+from sleeve.app import SPEC_PATH
+
 # openapi-python-client names the package after the document's title ("sleeve").
 PACKAGE = "sleeve_client"
 GENERATION_TIMEOUT = 60

@@ -27,10 +27,11 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from sleeve.app import SPEC_PATH
+
 if TYPE_CHECKING:
     from tests.conftest import RunningEmulator
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
 MAX_EXAMPLES = 100
 SEED = 20_240_601
 RUN_TIMEOUT = 170  # seconds; the run itself takes a fraction of this
