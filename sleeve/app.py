@@ -1,9 +1,10 @@
 """The app factory: settings in, a ready ASGI application out.
 
-Layers, outermost first: access log → hot path (repeats of validated cache hits) →
-connexion (routing, 2020-12 validation, error shaping) → handlers → services → cache →
-adapters → upstream. Everything is built here, before
-the event loop runs; the lifespan only opens and closes the HTTP session.
+Layers, outermost first: access log → client limits → hot path (repeats of validated
+cache hits) → connexion (routing, 2020-12 validation, error shaping) → handlers →
+services → cache → upstream gate (limits, breaker, retries) → adapters → upstream.
+Everything is built here, before the event loop runs; the lifespan only opens and closes
+the HTTP session, the store and the limiters.
 """
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ from .access_log import AccessLogMiddleware
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
 from .cache.store import CacheStore
-from .config import CacheSettings, DiscogsSettings, Settings
+from .client_limits import ClientLimitMiddleware
+from .clients import ClientDirectory
+from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings
 from .discogs_proxy import DiscogsProxy
+from .governance.breaker import CircuitBreaker
+from .governance.gate import UpstreamGate
+from .governance.limiter import LimiterBackend
+from .governance.local_limiter import LocalLimiterBackend
+from .governance.retry import RetryPolicy
 from .hot_path import HotPathMiddleware, RenderedAnswers
 from .openapi31 import SpecFirstApp, load_specification
 
@@ -53,11 +61,14 @@ def create_app(settings: Settings) -> ASGIApp:
     """The gateway for ``settings``, as an ASGI app for any server."""
     http = HttpClient()
     store = open_store(settings.cache)
+    limiters, local_limiters = open_limiters(settings.cache), LocalLimiterBackend()
     cache = AnswerCache(store, _freshness(settings.cache), lock_ttl=settings.cache.lock_ttl)
     rendered = RenderedAnswers(max_age=settings.cache.local_max_age)
+    discogs_adapter = _discogs_adapter(http, settings.upstreams.discogs)
     discogs = DiscogsProxy(
-        _discogs_adapter(http, settings.upstreams.discogs),
+        discogs_adapter,
         cache,
+        _discogs_gate(settings.upstreams.discogs, discogs_adapter, limiters, local_limiters),
         rendered=rendered,
         public_url=str(settings.server.public_url) if settings.server.public_url else None,
     )
@@ -71,6 +82,7 @@ def create_app(settings: Settings) -> ASGIApp:
             await cache.close()
             await http.close()
             await store.close()
+            await limiters.close()
 
     specification = load_specification(SPEC_PATH)
     admin_token = settings.server.admin_token
@@ -93,7 +105,15 @@ def create_app(settings: Settings) -> ASGIApp:
     )
     app.add_api(specification)
     _add_error_handlers(app)
-    return AccessLogMiddleware(HotPathMiddleware(app, rendered, cache.count_hit))
+    clients = settings.clients
+    limited = ClientLimitMiddleware(
+        HotPathMiddleware(app, rendered, cache.count_hit),
+        _client_directory(clients),
+        limiters,
+        local_limiters,
+        window=clients.window,
+    )
+    return AccessLogMiddleware(limited)
 
 
 def open_store(config: CacheSettings) -> CacheStore:
@@ -106,6 +126,49 @@ def open_store(config: CacheSettings) -> CacheStore:
 
     config.path.parent.mkdir(parents=True, exist_ok=True)
     return SQLiteStore(config.path, max_bytes=config.max_bytes)
+
+
+def open_limiters(config: CacheSettings) -> LimiterBackend:
+    """Limits shared like the cache: through Redis, or within this process."""
+    if config.backend == "redis":
+        from .governance.redis_limiter import RedisLimiterBackend
+
+        return RedisLimiterBackend(config.redis_url, namespace=config.namespace)
+    return LocalLimiterBackend()
+
+
+def _discogs_gate(
+    config: DiscogsSettings,
+    adapter: DiscogsAdapter,
+    limiters: LimiterBackend,
+    local_limiters: LimiterBackend,
+) -> UpstreamGate:
+    """Discogs counts per source address, 60/min with credentials and 25 without.
+
+    The window sleeve keeps is a little longer than Discogs' own, so that the time a call
+    takes to arrive can never squeeze one window's calls into a shorter one upstream.
+    """
+    limit = config.rate_limit if adapter.authenticated else config.anonymous_rate_limit
+    window = config.window + max(0.05, config.window * 0.01)
+    return UpstreamGate(
+        "Discogs",
+        limiters.limiter("upstream:discogs", limit, window),
+        local_limiters.limiter("upstream:discogs", limit, window),
+        max_wait=config.max_wait,
+        breaker=CircuitBreaker(
+            failure_threshold=config.breaker_failures, open_for=config.breaker_open_for
+        ),
+        retry=RetryPolicy(max_attempts=config.attempts),
+        remaining_header="X-Discogs-Ratelimit-Remaining",
+    )
+
+
+def _client_directory(config: ClientsSettings) -> ClientDirectory:
+    return ClientDirectory(
+        [(key.name, key.sha256, key.limit or config.limit) for key in config.keys],
+        anonymous=config.anonymous,
+        anonymous_limit=config.anonymous_limit,
+    )
 
 
 def _freshness(config: CacheSettings) -> FreshnessPolicy:

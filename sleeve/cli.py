@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import sys
 import warnings
 from collections.abc import Sequence
@@ -49,7 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--prefix", action="store_true", help="also every path under it")
     purge.set_defaults(run=_purge)
 
-    for command in (serve, show, purge):
+    keys = commands.add_parser("keys", help="client keys")
+    key_actions = keys.add_subparsers(required=True, metavar="ACTION")
+    new_key = key_actions.add_parser("new", help="make a key; prints it once, and its config entry")
+    new_key.add_argument("name", help="who the key is for (letters, digits, . _ -)")
+    new_key.add_argument("--limit", type=int, help="requests per window (default clients.limit)")
+    new_key.set_defaults(run=_new_key)
+
+    for command in (serve, show, purge, new_key):
         command.add_argument("--config", help="YAML config file (or SLEEVE_CONFIG)")
     return parser
 
@@ -108,6 +116,20 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
         print(f"sleeve: the cache store is unavailable: {exc}", file=sys.stderr)
         return 1
     print(f"purged {purged} cached answer(s)")
+    return 0
+
+
+def _new_key(settings: Settings, args: argparse.Namespace) -> int:
+    """Only the key's SHA-256 goes in the config: a leaked config leaks no key."""
+    from .clients import key_digest
+
+    key = secrets.token_urlsafe(32)
+    entry = {"name": args.name, "sha256": key_digest(key)}
+    if args.limit:
+        entry["limit"] = args.limit
+    print(f"key for {args.name} (shown once; give it to the client as X-Sleeve-Key):\n  {key}")
+    print("add to the config file under clients.keys:")
+    print("  - " + json.dumps(entry))
     return 0
 
 

@@ -65,10 +65,19 @@ class UpstreamSettings(_Section):
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
     connect_timeout: float = Field(5.0, gt=0)
     timeout: float = Field(20.0, gt=0, description="Total time for one upstream call.")
+    max_wait: float = Field(
+        20.0, ge=0, description="How long a client's request may wait for an upstream slot."
+    )
+    attempts: int = Field(3, ge=1, description="Tries per call, retries included.")
+    breaker_failures: int = Field(5, ge=1, description="Failures in a row that open the breaker.")
+    breaker_open_for: float = Field(30.0, gt=0, description="Rest before probing again.")
 
 
 class DiscogsSettings(UpstreamSettings):
     base_url: AnyHttpUrl = AnyHttpUrl("https://api.discogs.com")
+    rate_limit: int = Field(60, ge=1, description="Requests per window with credentials.")
+    anonymous_rate_limit: int = Field(25, ge=1, description="Requests per window without.")
+    window: float = Field(60, gt=0, description="Discogs' moving window, in seconds.")
     token: SecretStr | None = Field(None, description="Personal access token.")
     key: SecretStr | None = Field(None, description="Consumer key (with secret).")
     secret: SecretStr | None = Field(None, description="Consumer secret (with key).")
@@ -129,6 +138,24 @@ class UpstreamsSettings(_Section):
     spotify: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://api.spotify.com/v1"))
 
 
+class ClientKeySettings(_Section):
+    """A client key, kept as the SHA-256 of the key (``sleeve keys new NAME`` makes one)."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    limit: int | None = Field(None, ge=1, description="Requests per window; default clients.limit.")
+
+
+class ClientsSettings(_Section):
+    """Who may call sleeve, and how often (per key, or per address without one)."""
+
+    anonymous: bool = Field(True, description="Serve requests without a client key.")
+    limit: int = Field(60, ge=1, description="Requests per window for a key.")
+    anonymous_limit: int = Field(25, ge=1, description="Requests per window per address.")
+    window: float = Field(60, gt=0, description="The moving window, in seconds.")
+    keys: list[ClientKeySettings] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     """Everything sleeve can be told; see ``sleeve config`` for the effective values."""
 
@@ -139,6 +166,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     upstreams: UpstreamsSettings = UpstreamsSettings()
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    clients: ClientsSettings = Field(default_factory=ClientsSettings)
 
     @classmethod
     def settings_customise_sources(

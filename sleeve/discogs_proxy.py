@@ -30,7 +30,10 @@ from .cache.answer_cache import AnswerCache, Served
 from .cache.entry import CachedAnswer
 from .cache.freshness import resource_kind
 from .cache.http_caching import cache_status, freshness_headers, if_none_match, strong_etag
+from .clients import STATE_KEY as CLIENT_STATE_KEY
+from .clients import Client
 from .errors import GatewayError
+from .governance.gate import UpstreamBusy, UpstreamGate
 from .hot_path import RenderedAnswer, RenderedAnswers, fast_key
 from .url_rewriting import UrlRewriter
 
@@ -64,27 +67,29 @@ class DiscogsProxy:
         self,
         adapter: DiscogsAdapter,
         cache: AnswerCache,
+        gate: UpstreamGate,
         *,
         rendered: RenderedAnswers | None = None,
         public_url: str | None = None,
     ) -> None:
         self._adapter = adapter
         self._cache = cache
+        self._gate = gate
         self._rendered = rendered
         self._public_url = public_url
         self._upstream_bases = (adapter.base_url, *CANONICAL_BASES)
 
     async def forward(self, request: Request, path: str, **query: Any) -> Response:
         """GET ``path`` upstream with the declared ``query`` values that are set."""
-        credentials = DiscogsCredentials.from_client(
-            request.headers.get("authorization"), QueryParams(request.scope["query_string"])
-        )
+        credentials = _client_discogs_credentials(request)
         pairs = [(name, str(value)) for name, value in query.items() if value is not None]
         media_type = representation(request.headers.get("accept"))
 
         async def fetch() -> UpstreamResponse:
-            return await self._adapter.get(
-                path, pairs, media_type=media_type, credentials=credentials
+            return await self._gate.call(
+                lambda: self._adapter.get(
+                    path, pairs, media_type=media_type, credentials=credentials
+                )
             )
 
         try:
@@ -95,6 +100,8 @@ class DiscogsProxy:
             served = await self._cache.get(cache_key(path, pairs, media_type), kind, fetch)
         except RequestTooLong as exc:
             raise GatewayError(414, str(exc)) from None
+        except UpstreamBusy as exc:
+            raise GatewayError(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
         except UpstreamTimeout as exc:
             raise GatewayError(504, str(exc)) from None
         except UpstreamError as exc:
@@ -176,6 +183,16 @@ class DiscogsProxy:
         )
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         return content, headers
+
+
+def _client_discogs_credentials(request: Request) -> DiscogsCredentials | None:
+    """The Discogs credentials the client sent, unless what it sent was a sleeve key."""
+    client = request.scope.get("state", {}).get(CLIENT_STATE_KEY)
+    if isinstance(client, Client) and client.key_in_discogs_form:
+        return None
+    return DiscogsCredentials.from_client(
+        request.headers.get("authorization"), QueryParams(request.scope["query_string"])
+    )
 
 
 def _decode(body: bytes) -> Any:

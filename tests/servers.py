@@ -49,8 +49,12 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
                 "token": "emulator-token",
                 "timeout": 3.0,
                 "connect_timeout": 1.0,
+                # Limits far above what the tests send, unless a test is about limits.
+                "rate_limit": 1_000_000,
+                "anonymous_rate_limit": 1_000_000,
             }
         },
+        "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }
     merge_into(values, overrides)
     return load_settings(**values)

@@ -101,6 +101,13 @@ def test_upstream_404_passes_through(gateway_url: str) -> None:
     assert response.json() == {"message": "Release not found."}
 
 
+@pytest.fixture
+def own_gateway(discogs: RunningEmulator) -> Iterator[str]:
+    """A gateway of this test's own: its breaker and pauses start fresh, its patience short."""
+    with gateway(discogs.url, upstreams={"discogs": {"max_wait": 1.0}}) as url:
+        yield url
+
+
 @pytest.mark.parametrize(
     ("mode", "options", "status"),
     [
@@ -113,23 +120,24 @@ def test_upstream_404_passes_through(gateway_url: str) -> None:
     ],
 )
 def test_upstream_failures_are_honest(
-    gateway_url: str, discogs: RunningEmulator, mode: str, options: dict, status: int
+    own_gateway: str, discogs: RunningEmulator, mode: str, options: dict, status: int
 ) -> None:
     discogs.emulator.set_mode(mode, **options)
-    response = get(gateway_url, "/artists/1")
+    response = get(own_gateway, "/artists/1")
     assert response.status_code == status
     assert "Discogs" in response.json()["message"]
     if status == 503:
         assert int(response.headers["retry-after"]) > 0
 
 
-def test_discogs_429_becomes_503_with_its_retry_after(
-    gateway_url: str, discogs: RunningEmulator
+def test_a_discogs_429_past_the_deadline_becomes_503_with_its_retry_after(
+    own_gateway: str, discogs: RunningEmulator
 ) -> None:
     discogs.emulator.set_mode("ratelimited", retry_after=7)
-    response = get(gateway_url, "/artists/1")
+    response = get(own_gateway, "/artists/1")
     assert response.status_code == 503
     assert response.headers["retry-after"] == "7"
+    assert discogs.emulator.calls == 1  # no retry could fit in the deadline
 
 
 def test_an_unreachable_upstream_is_a_502() -> None:

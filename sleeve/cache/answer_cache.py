@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from adapters.http import UpstreamError, UpstreamResponse
 
+from ..governance.priority import background, patience
 from .entry import CachedAnswer
 from .freshness import FreshnessPolicy, Usability
 from .http_caching import strong_etag
@@ -59,6 +60,7 @@ class AnswerCache:
         lock_ttl: float = 30.0,
         poll_interval: float = 0.05,
         flush_interval: float = 1.0,
+        fallback_patience: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -70,6 +72,7 @@ class AnswerCache:
         self._refreshing: set[asyncio.Task[None]] = set()
         self._unflushed: Counter[str] = Counter()
         self._flush_interval = flush_interval
+        self._fallback_patience = fallback_patience
         self._next_flush = time.monotonic() + flush_interval
 
     async def get(self, key: str, kind: str, fetch: Fetch) -> Served:
@@ -87,7 +90,11 @@ class AnswerCache:
             return Served(stored, "stale")
         fallback = stored if usable is Usability.IF_ERROR else None
         try:
-            served = await self._coalesced(key, kind, fetch)
+            if fallback is None:
+                served = await self._coalesced(key, kind, fetch)
+            else:  # a stale answer beats a long wait for a busy upstream
+                with patience(self._fallback_patience):
+                    served = await self._coalesced(key, kind, fetch)
         except UpstreamError:
             if fallback is None:
                 raise
@@ -203,7 +210,8 @@ class AnswerCache:
             except Exception as exc:  # the stale answer was served; the next request retries
                 logger.info("background refresh failed: %s", exc)
 
-        task = asyncio.get_running_loop().create_task(refresh())
+        with background():  # the task inherits it: clients get upstream slots first
+            task = asyncio.get_running_loop().create_task(refresh())
         self._refreshing.add(task)
         task.add_done_callback(self._refreshing.discard)
 

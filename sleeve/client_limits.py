@@ -1,0 +1,116 @@
+"""Per-client limits, told to every client on every answer.
+
+Each client (see :mod:`sleeve.clients`) gets a sliding-window limit. Answers carry the
+count the way Discogs does (``X-Discogs-Ratelimit``, ``-Used``, ``-Remaining``, so Discogs
+clients that pace themselves keep working) and the IETF way (``RateLimit-Policy`` and
+``RateLimit``, draft-ietf-httpapi-ratelimit-headers). Past the limit: 429 with
+``Retry-After``. This sits in front of the fast path, so cached hits are counted too.
+
+When the shared limiter (Redis) is away, limits fall back to this process alone rather
+than refusing or waving everyone through.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .cache.store import StoreUnavailable
+from .clients import STATE_KEY, Client, ClientDirectory, Refusal
+from .governance.limiter import Admission, LimiterBackend
+
+logger = logging.getLogger("sleeve.clients")
+
+UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
+POLICY = "sleeve"
+
+
+def limit_headers(admission: Admission, limit: int, window: float) -> list[tuple[bytes, bytes]]:
+    reset = math.ceil(admission.reset)
+    return [
+        (b"x-discogs-ratelimit", str(limit).encode()),
+        (b"x-discogs-ratelimit-used", str(admission.used).encode()),
+        (b"x-discogs-ratelimit-remaining", str(admission.remaining).encode()),
+        (b"ratelimit-policy", f'"{POLICY}";q={limit};w={math.ceil(window)}'.encode()),
+        (b"ratelimit", f'"{POLICY}";r={admission.remaining};t={reset}'.encode()),
+    ]
+
+
+class ClientLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        directory: ClientDirectory,
+        shared: LimiterBackend,
+        fallback: LimiterBackend,
+        *,
+        window: float,
+    ) -> None:
+        self.app = app
+        self._directory = directory
+        self._shared = shared
+        self._fallback = fallback
+        self._window = window
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = self._directory.identify(scope)
+        if isinstance(client, Refusal):
+            await _send_json(
+                send, client.status, client.message, [(b"www-authenticate", b"X-Sleeve-Key")]
+            )
+            return
+        scope.setdefault("state", {})[STATE_KEY] = client
+        admission = await self._admit(client)
+        headers = limit_headers(admission, client.limit, self._window)
+        if not admission.admitted:
+            retry_after = max(1, math.ceil(admission.retry_after))
+            message = (
+                f"Rate limit of {client.limit} requests per {self._window:g} s reached; "
+                f"retry in {retry_after} s."
+            )
+            await _send_json(
+                send, 429, message, [*headers, (b"retry-after", str(retry_after).encode())]
+            )
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _admit(self, client: Client) -> Admission:
+        try:
+            return await self._shared.limiter(client.identity, client.limit, self._window).acquire()
+        except StoreUnavailable:
+            logger.warning(
+                "shared limiter unavailable; limiting %s in this process only", client.identity
+            )
+            return await self._fallback.limiter(
+                client.identity, client.limit, self._window
+            ).acquire()
+
+
+async def _send_json(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps({"message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,181 @@
+"""The gate between sleeve and one upstream: never over its limit, patient within a
+deadline, gentle with retries, and quick to stop calling an upstream that is down.
+
+For each call, in order:
+
+1. the **circuit breaker** (per process) must allow it — while open, the call fails fast
+   with :class:`UpstreamBusy` (and the cache may answer stale instead);
+2. a **slot** from the upstream's sliding-window limiter (shared through Redis by every
+   process, or per process for the embedded default), waiting for one up to the caller's
+   deadline; background work leaves ``reserve`` slots for clients;
+3. the call itself; a 429 **pauses** the limiter for the ``Retry-After`` asked (for every
+   process), and the upstream's own ``X-…-Remaining: 0`` makes it wait a slot's time;
+4. **retries** with exponential backoff and full jitter for timeouts, unreachable, 429 and
+   5xx answers, within a retry budget and the deadline.
+
+A call that cannot get a slot in time fails with :class:`UpstreamBusy` carrying a
+``retry_after``, which clients see as 503 with ``Retry-After`` — never the upstream's 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from adapters.http import UpstreamError, UpstreamResponse
+
+from ..cache.store import StoreUnavailable
+from .breaker import CircuitBreaker
+from .limiter import Admission, RateLimiter
+from .priority import Priority, current_patience, current_priority
+from .retry import RetryBudget, RetryPolicy, parse_retry_after
+
+logger = logging.getLogger("sleeve.governance")
+
+Fetch = Callable[[], Awaitable[UpstreamResponse]]
+_FAILURES = (UpstreamError,)
+
+
+class UpstreamBusy(UpstreamError):
+    """No call was made in time (no slot, or the breaker is open); try after ``retry_after``."""
+
+    def __init__(self, upstream: str, message: str, retry_after: float) -> None:
+        super().__init__(upstream, message)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+class UpstreamGate:
+    def __init__(
+        self,
+        upstream: str,
+        limiter: RateLimiter,
+        fallback: RateLimiter,
+        *,
+        max_wait: float,
+        breaker: CircuitBreaker | None = None,
+        retry: RetryPolicy | None = None,
+        budget: RetryBudget | None = None,
+        remaining_header: str | None = None,
+        background_reserve: int | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.limiter = limiter
+        self._fallback = fallback
+        self._max_wait = max_wait
+        self.breaker = breaker or CircuitBreaker()
+        self._retry = retry or RetryPolicy()
+        self._budget = budget or RetryBudget()
+        self._remaining_header = remaining_header
+        # A tenth of the slots stay free for clients; none below ten (MusicBrainz' 1/s).
+        self._reserve = (
+            background_reserve if background_reserve is not None else limiter.limit // 10
+        )
+
+    async def call(self, fetch: Fetch) -> UpstreamResponse:
+        """``fetch()`` within the upstream's limits; retried when that can help."""
+        deadline = time.monotonic() + min(self._max_wait, current_patience() or self._max_wait)
+        self._budget.record_request()  # once per call: retries must not fund more retries
+        attempt = 1
+        while True:
+            self._check_breaker()
+            await self._take_slot(deadline)
+            try:
+                answer = await fetch()
+            except _FAILURES as exc:
+                self.breaker.record_failure()
+                if not await self._backoff(attempt, deadline, error=True, retry_after=None):
+                    raise
+                logger.info("%s call failed (%s); retrying", self.upstream, exc)
+            else:
+                await self._learn(answer)
+                if not await self._backoff(
+                    attempt, deadline, status=answer.status, retry_after=_retry_after(answer)
+                ):
+                    return answer
+            attempt += 1
+
+    # --- the steps ----------------------------------------------------------------------
+
+    def _check_breaker(self) -> None:
+        if not self.breaker.allow():
+            raise UpstreamBusy(
+                self.upstream,
+                f"{self.upstream} keeps failing; sleeve is giving it a rest.",
+                self.breaker.retry_after(),
+            )
+
+    async def _take_slot(self, deadline: float) -> None:
+        reserve = self._reserve if current_priority() is Priority.BACKGROUND else 0
+        while True:
+            admission = await self._acquire(reserve)
+            if admission.admitted:
+                return
+            wait = admission.retry_after + random.uniform(0, 0.01)  # don't wake in lockstep
+            left = deadline - time.monotonic()
+            if wait > left:
+                raise UpstreamBusy(
+                    self.upstream,
+                    f"{self.upstream}'s rate limit is used up; try again in a moment.",
+                    wait,
+                )
+            await asyncio.sleep(wait)
+
+    async def _acquire(self, reserve: int) -> Admission:
+        try:
+            return await self.limiter.acquire(reserve=reserve)
+        except StoreUnavailable:
+            # Redis is away: keep this process within the limit at least. (Several
+            # processes could together exceed it until Redis is back; the breaker and
+            # the upstream's 429s still stop a runaway.)
+            return await self._fallback.acquire(reserve=reserve)
+
+    async def _learn(self, answer: UpstreamResponse) -> None:
+        """What the answer says about the upstream's health and its view of our usage."""
+        if answer.status >= 500:
+            self.breaker.record_failure()
+        else:
+            self.breaker.record_success()
+        pause = 0.0
+        if answer.status == 429:
+            pause = _retry_after(answer) or self.limiter.window
+        elif self._remaining_header and answer.headers.get(self._remaining_header) == "0":
+            pause = self.limiter.window / self.limiter.limit
+        if pause:
+            await self._pause(pause)
+
+    async def _pause(self, seconds: float) -> None:
+        logger.warning("%s asked sleeve to slow down; pausing %.1f s", self.upstream, seconds)
+        for limiter in (self.limiter, self._fallback):
+            try:
+                await limiter.pause(seconds)
+            except StoreUnavailable:
+                continue
+
+    async def _backoff(
+        self,
+        attempt: int,
+        deadline: float,
+        *,
+        status: int | None = None,
+        error: bool = False,
+        retry_after: float | None,
+    ) -> bool:
+        """Sleep before a retry and say ``True``, or say ``False`` to stop retrying."""
+        if not self._retry.should_retry(attempt, status=status, error=error):
+            return False
+        left = deadline - time.monotonic()
+        if self._retry.gives_up_for(retry_after, left) or not self._budget.try_spend():
+            return False
+        delay = self._retry.delay(attempt, retry_after=None)  # a pause covers Retry-After
+        if delay >= left:
+            return False
+        await asyncio.sleep(delay)
+        return True
+
+
+def _retry_after(answer: UpstreamResponse) -> float | None:
+    return parse_retry_after(answer.headers.get("Retry-After"))

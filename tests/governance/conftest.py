@@ -1,0 +1,98 @@
+"""Fixtures: every limiter behaviour test runs once per backend, against the real thing.
+
+``limits`` opens backends onto one shared state. For Redis each ``open()`` is a new
+backend object, a second process as far as the limiter can tell; a process has one
+local backend, so for ``local`` every ``open()`` is that same object.
+"""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from sleeve.governance.limiter import LimiterBackend
+from sleeve.governance.local_limiter import LocalLimiterBackend
+from sleeve.governance.redis_limiter import RedisLimiterBackend
+from tests.cache.redis_server import INSTALL_HINT, RedisServer
+
+KINDS = ["local", "redis"]
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the session. Missing binary: fail (not skip), saying why."""
+    try:
+        server = RedisServer()
+    except FileNotFoundError:
+        pytest.fail(INSTALL_HINT)
+    server.start()
+    yield server
+    server.kill()
+
+
+class Limits(abc.ABC):
+    """Opens backends onto one set of limits."""
+
+    kind: str
+
+    def __init__(self) -> None:
+        self.opened: list[LimiterBackend] = []
+
+    def open(self) -> LimiterBackend:
+        backend = self._open()
+        self.opened.append(backend)
+        return backend
+
+    async def close_all(self) -> None:
+        for backend in self.opened:
+            await backend.close()
+
+    @abc.abstractmethod
+    def _open(self) -> LimiterBackend: ...
+
+
+class LocalLimits(Limits):
+    kind = "local"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._backend = LocalLimiterBackend()
+
+    def _open(self) -> LimiterBackend:
+        return self._backend
+
+
+class RedisLimits(Limits):
+    kind = "redis"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.namespace = f"test-{uuid.uuid4().hex[:8]}:"
+
+    def _open(self) -> LimiterBackend:
+        return RedisLimiterBackend(self.url, namespace=self.namespace)
+
+
+def open_limits(kind: str, request: pytest.FixtureRequest) -> Limits:
+    if kind == "local":
+        return LocalLimits()
+    return RedisLimits(request.getfixturevalue("redis_server").url)
+
+
+@pytest.fixture(params=KINDS)
+async def limits(request: pytest.FixtureRequest) -> AsyncIterator[Limits]:
+    chosen = open_limits(request.param, request)
+    yield chosen
+    await chosen.close_all()
+
+
+@pytest.fixture
+async def backend(limits: Limits) -> LimiterBackend:
+    """A backend with no limits used yet (closed by ``limits``)."""
+    opened = limits.open()
+    assert await opened.healthy()
+    return opened
