@@ -149,7 +149,7 @@ def _discogs_gate(
     takes to arrive can never squeeze one window's calls into a shorter one upstream.
     """
     limit = config.rate_limit if adapter.authenticated else config.anonymous_rate_limit
-    window = config.window + max(0.05, config.window * 0.01)
+    window = config.window + max(0.1, config.window * 0.01)
     return UpstreamGate(
         "Discogs",
         limiters.limiter("upstream:discogs", limit, window),

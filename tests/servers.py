@@ -5,7 +5,10 @@ Tests then talk to it over real HTTP, exactly as clients will, with any client l
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -13,10 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 from sleeve.app import create_app
 from sleeve.config import Settings, load_settings, merge_into
+from tests.cache.redis_server import free_port
 
 
 @contextmanager
@@ -73,3 +78,51 @@ def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
         settings = gateway_settings(discogs_url, cache=cache, **overrides)
         with serving(create_app(settings)) as url:
             yield url
+
+
+@contextmanager
+def gateway_process(
+    discogs_url: str, redis_url: str, log: pathlib.Path, **environment: str
+) -> Iterator[str]:
+    """``sleeve serve`` in a process of its own sharing ``redis_url``, as an operator would
+    run several; ``environment`` adds ``SLEEVE_…`` settings. Yields its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
+    env.update(
+        {
+            "SLEEVE_UPSTREAMS__DISCOGS__BASE_URL": discogs_url,
+            "SLEEVE_UPSTREAMS__DISCOGS__TOKEN": "emulator-token",
+            "SLEEVE_UPSTREAMS__DISCOGS__RATE_LIMIT": "1000000",
+            "SLEEVE_CLIENTS__ANONYMOUS_LIMIT": "1000000",
+            "SLEEVE_CACHE__BACKEND": "redis",
+            "SLEEVE_CACHE__REDIS_URL": redis_url,
+            "SLEEVE_SERVER__VALIDATE_RESPONSES": "true",
+            "SLEEVE_SERVER__LOG_LEVEL": "warning",
+            **environment,
+        }
+    )
+    with log.open("wb") as output:  # a file, not a pipe nobody drains
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sleeve", "serve", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: pathlib.Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/_sleeve/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"gateway did not start: {log.read_text()}")

@@ -4,19 +4,15 @@ an outage of the cache, never of the gateway."""
 from __future__ import annotations
 
 import asyncio
-import os
 import pathlib
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.cache.redis_server import RedisServer, free_port
+from tests.cache.redis_server import RedisServer
 from tests.conftest import RunningEmulator
-from tests.servers import gateway
+from tests.servers import gateway, gateway_process
 
 
 @pytest.fixture
@@ -26,57 +22,15 @@ def redis() -> Iterator[RedisServer]:
     server.kill()
 
 
-def start_gateway_process(
-    discogs_url: str, redis_url: str, log: pathlib.Path
-) -> tuple[subprocess.Popen, str]:
-    """``sleeve serve`` in a process of its own, as an operator would run several."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
-    environment.update(
-        {
-            "SLEEVE_UPSTREAMS__DISCOGS__BASE_URL": discogs_url,
-            "SLEEVE_UPSTREAMS__DISCOGS__TOKEN": "emulator-token",
-            "SLEEVE_CACHE__BACKEND": "redis",
-            "SLEEVE_CACHE__REDIS_URL": redis_url,
-            "SLEEVE_SERVER__VALIDATE_RESPONSES": "true",
-            "SLEEVE_SERVER__LOG_LEVEL": "warning",
-            "SLEEVE_CLIENTS__ANONYMOUS_LIMIT": "1000000",
-            "SLEEVE_UPSTREAMS__DISCOGS__RATE_LIMIT": "1000000",
-        }
-    )
-    with log.open("wb") as output:  # a file, not a pipe nobody drains
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sleeve", "serve", "--port", str(port)],
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/_sleeve/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(
-        f"gateway did not start: {process.stderr.read().decode() if process.stderr else ''}"
-    )
-
-
 @pytest.fixture
 def two_gateways(
     discogs: RunningEmulator, redis: RedisServer, tmp_path: pathlib.Path
 ) -> Iterator[list[str]]:
-    started = [
-        start_gateway_process(discogs.url, redis.url, tmp_path / f"gateway-{i}.log")
-        for i in range(2)
-    ]
-    yield [url for _, url in started]
-    for process, _ in started:
-        process.terminate()
-        process.wait(10)
+    with (
+        gateway_process(discogs.url, redis.url, tmp_path / "one.log") as first,
+        gateway_process(discogs.url, redis.url, tmp_path / "two.log") as second,
+    ):
+        yield [first, second]
 
 
 async def test_fifty_concurrent_misses_across_two_processes_make_one_call(

@@ -7,7 +7,8 @@ For each call, in order:
    with :class:`UpstreamBusy` (and the cache may answer stale instead);
 2. a **slot** from the upstream's sliding-window limiter (shared through Redis by every
    process, or per process for the embedded default), waiting for one up to the caller's
-   deadline; background work leaves ``reserve`` slots for clients;
+   deadline; callers of one process take turns at it (:mod:`.turns`), clients before
+   background work, which also leaves ``reserve`` slots for clients;
 3. the call itself; a 429 **pauses** the limiter for the ``Retry-After`` asked (for every
    process), and the upstream's own ``X-…-Remaining: 0`` makes it wait a slot's time;
 4. **retries** with exponential backoff and full jitter for timeouts, unreachable, 429 and
@@ -22,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import time
 from collections.abc import Awaitable, Callable
 
@@ -33,6 +33,7 @@ from .breaker import CircuitBreaker
 from .limiter import Admission, RateLimiter
 from .priority import Priority, current_patience, current_priority
 from .retry import RetryBudget, RetryPolicy, parse_retry_after
+from .turns import TurnQueue
 
 logger = logging.getLogger("sleeve.governance")
 
@@ -70,6 +71,7 @@ class UpstreamGate:
         self._retry = retry or RetryPolicy()
         self._budget = budget or RetryBudget()
         self._remaining_header = remaining_header
+        self._turns = TurnQueue()
         # A tenth of the slots stay free for clients; none below ten (MusicBrainz' 1/s).
         self._reserve = (
             background_reserve if background_reserve is not None else limiter.limit // 10
@@ -109,20 +111,28 @@ class UpstreamGate:
             )
 
     async def _take_slot(self, deadline: float) -> None:
-        reserve = self._reserve if current_priority() is Priority.BACKGROUND else 0
-        while True:
-            admission = await self._acquire(reserve)
-            if admission.admitted:
-                return
-            wait = admission.retry_after + random.uniform(0, 0.01)  # don't wake in lockstep
-            left = deadline - time.monotonic()
-            if wait > left:
-                raise UpstreamBusy(
-                    self.upstream,
-                    f"{self.upstream}'s rate limit is used up; try again in a moment.",
-                    wait,
-                )
-            await asyncio.sleep(wait)
+        """A slot from the limiter, asking it only when it is this caller's turn."""
+        background = current_priority() is Priority.BACKGROUND
+        if not await self._turns.acquire(int(background), deadline - time.monotonic()):
+            raise self._busy(self.limiter.window / self.limiter.limit * (1 + self._turns.waiting))
+        try:
+            reserve = self._reserve if background else 0
+            while True:
+                admission = await self._acquire(reserve)
+                if admission.admitted:
+                    return
+                if admission.retry_after > deadline - time.monotonic():
+                    raise self._busy(admission.retry_after)
+                await asyncio.sleep(admission.retry_after)
+        finally:
+            self._turns.release()
+
+    def _busy(self, retry_after: float) -> UpstreamBusy:
+        return UpstreamBusy(
+            self.upstream,
+            f"{self.upstream}'s rate limit is used up; try again in a moment.",
+            retry_after,
+        )
 
     async def _acquire(self, reserve: int) -> Admission:
         try:

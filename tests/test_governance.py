@@ -1,0 +1,216 @@
+"""Upstream governance over real HTTP: limits kept in every window, the allowed rate used,
+pauses honoured, a failing upstream rested; and client limits told and enforced.
+
+Limits are scaled down (40 per 4 s upstream, a few per second for clients) so the tests
+run in seconds; the emulator records when every call arrived, and the windows are
+checked from those records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import pathlib
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sleeve.clients import key_digest
+from tests.cache.redis_server import RedisServer
+from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
+from tests.servers import gateway, gateway_process
+
+LIMIT, WINDOW = 40, 4.0
+
+
+def busiest_window(arrivals: list[float], window: float) -> int:
+    """The most arrivals in any interval of ``window`` seconds (each arrival a start)."""
+    times = sorted(arrivals)
+    ends = 0
+    most = 0
+    for start, begin in enumerate(times):
+        while ends < len(times) and times[ends] < begin + window:
+            ends += 1
+        most = max(most, ends - start)
+    return most
+
+
+def test_busiest_window_counts_what_it_should() -> None:
+    assert busiest_window([0, 0.5, 1.9, 2.0, 3.0], 2.0) == 3
+    assert busiest_window([], 2.0) == 0
+
+
+@pytest.fixture
+def limited_discogs() -> Iterator[tuple[DiscogsEmulator, str]]:
+    emulator = DiscogsEmulator(rate_limit=LIMIT, window_seconds=WINDOW)
+    with EmulatorThread(emulator) as url:
+        yield emulator, url
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.kill()
+
+
+async def test_two_processes_never_exceed_the_limit_and_use_it_fully(
+    limited_discogs: tuple[DiscogsEmulator, str], redis: RedisServer, tmp_path: pathlib.Path
+) -> None:
+    emulator, discogs_url = limited_discogs
+    ids = sorted(emulator.catalogue.releases)
+    paths = [f"/releases/{i}" for i in ids] + [f"/releases/{i}/stats" for i in ids]
+    paths = paths[:300]
+    limits = {
+        "SLEEVE_UPSTREAMS__DISCOGS__RATE_LIMIT": str(LIMIT),
+        "SLEEVE_UPSTREAMS__DISCOGS__WINDOW": str(WINDOW),
+        "SLEEVE_UPSTREAMS__DISCOGS__MAX_WAIT": "90",
+    }
+    with (
+        gateway_process(discogs_url, redis.url, tmp_path / "a.log", **limits) as first,
+        gateway_process(discogs_url, redis.url, tmp_path / "b.log", **limits) as second,
+    ):
+        pool = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+        async with httpx.AsyncClient(timeout=120, limits=pool) as client:
+            answers = await asyncio.gather(
+                *(client.get((first, second)[i % 2] + path) for i, path in enumerate(paths))
+            )
+    refused = [(a.url.path, a.status_code, a.text) for a in answers if a.status_code != 200]
+    assert not refused
+    arrivals = emulator.arrival_times()
+    repeated = [path for path, calls in emulator.calls_by_path.items() if calls > 1]
+    assert not repeated  # a repeat would be a retry after Discogs refused a call
+    assert busiest_window(arrivals, WINDOW) <= LIMIT
+    # Allowed: LIMIT at once, then LIMIT more each WINDOW; so the fastest the backlog can
+    # drain is (ceil(N / LIMIT) - 1) windows from the first call to the last.
+    span = max(arrivals) - min(arrivals)
+    utilisation = (math.ceil(len(arrivals) / LIMIT) - 1) * WINDOW / span
+    print(f"\n300 calls in {span:.2f} s; busiest {WINDOW} s window: "
+          f"{busiest_window(arrivals, WINDOW)}/{LIMIT}; utilisation {utilisation:.1%}")  # fmt: skip
+    assert utilisation >= 0.95
+
+
+def test_a_429_pauses_the_upstream_for_the_time_asked(
+    limited_discogs: tuple[DiscogsEmulator, str],
+) -> None:
+    emulator, discogs_url = limited_discogs
+    emulator.set_mode("ratelimited", retry_after=1, times=1)
+    with gateway(
+        discogs_url, upstreams={"discogs": {"rate_limit": LIMIT, "window": WINDOW}}
+    ) as url:
+        started = time.monotonic()
+        answer = httpx.get(f"{url}/artists/1", timeout=10)
+        assert answer.status_code == 200
+        assert time.monotonic() - started >= 1.0
+        httpx.get(f"{url}/artists/2", timeout=10)
+    first, *later = emulator.arrival_times()
+    assert later and all(arrival >= first + 1.0 for arrival in later)
+
+
+def test_a_failing_upstream_opens_the_breaker_which_recovers(
+    limited_discogs: tuple[DiscogsEmulator, str],
+) -> None:
+    emulator, discogs_url = limited_discogs
+    breaker = {"attempts": 1, "breaker_failures": 2, "breaker_open_for": 0.5}
+    with gateway(discogs_url, upstreams={"discogs": breaker}) as url:
+        emulator.set_mode("error", status=500)
+        assert [httpx.get(f"{url}/labels/{i}").status_code for i in (1, 2)] == [502, 502]
+        resting = httpx.get(f"{url}/labels/3")
+        assert resting.status_code == 503
+        assert int(resting.headers["retry-after"]) >= 1
+        assert emulator.calls == 2  # the open breaker asked nobody
+        emulator.set_mode("ok")
+        time.sleep(0.6)
+        assert httpx.get(f"{url}/labels/3").status_code == 200  # the probe
+        assert httpx.get(f"{url}/labels/2").status_code == 200  # closed again
+    assert emulator.calls == 4
+
+
+def remaining(answer: httpx.Response) -> int:
+    return int(answer.headers["x-discogs-ratelimit-remaining"])
+
+
+def test_client_limits_count_down_and_refuse_past_the_limit(
+    limited_discogs: tuple[DiscogsEmulator, str],
+) -> None:
+    _, discogs_url = limited_discogs
+    with gateway(discogs_url, clients={"anonymous_limit": 3, "window": 1}) as url:
+        answers = [httpx.get(f"{url}/artists/1") for _ in range(4)]
+        time.sleep(1.05)
+        later = httpx.get(f"{url}/artists/1")
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [remaining(a) for a in answers] == [2, 1, 0, 0]
+    assert answers[0].headers["x-discogs-ratelimit"] == "3"
+    assert answers[0].headers["ratelimit-policy"] == '"sleeve";q=3;w=1'
+    assert answers[1].headers["ratelimit"].startswith('"sleeve";r=1;t=')
+    refused = answers[3]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert "3 requests per 1 s" in refused.json()["message"]
+    assert later.status_code == 200
+
+
+@pytest.fixture
+def keyed(limited_discogs: tuple[DiscogsEmulator, str]) -> Iterator[str]:
+    _, discogs_url = limited_discogs
+    clients = {
+        "anonymous": False,
+        "keys": [{"name": "tagger", "sha256": key_digest("k-secret-1"), "limit": 5}],
+    }
+    with gateway(discogs_url, clients=clients) as url:
+        yield url
+
+
+def test_keys_are_required_when_anonymous_access_is_off(keyed: str) -> None:
+    assert httpx.get(f"{keyed}/artists/1").status_code == 401
+    wrong = httpx.get(f"{keyed}/artists/1", headers={"X-Sleeve-Key": "nope"})
+    assert wrong.status_code == 401
+    assert "nope" not in wrong.text
+    good = httpx.get(f"{keyed}/artists/1", headers={"X-Sleeve-Key": "k-secret-1"})
+    assert good.status_code == 200
+    assert good.headers["x-discogs-ratelimit"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [({"Authorization": "Discogs token=k-secret-1"}, ""), ({}, "?token=k-secret-1")],
+)
+def test_a_key_in_a_discogs_form_is_sleeves_and_never_forwarded(
+    keyed: str,
+    limited_discogs: tuple[DiscogsEmulator, str],
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+    query: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    emulator, _ = limited_discogs
+    answer = httpx.get(f"{keyed}/artists/2{query}", headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["x-discogs-ratelimit"] == "5"
+    (request,) = emulator.requests
+    assert request.headers["Authorization"] == "Discogs token=emulator-token"
+    assert "k-secret-1" not in request.path_qs
+    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    assert "k-secret-1" not in server_log
+
+
+def test_two_processes_share_one_budget_per_key(
+    limited_discogs: tuple[DiscogsEmulator, str], redis: RedisServer, tmp_path: pathlib.Path
+) -> None:
+    _, discogs_url = limited_discogs
+    settings = {
+        "SLEEVE_CLIENTS__ANONYMOUS": "false",
+        "SLEEVE_CLIENTS__WINDOW": "30",
+        "SLEEVE_CLIENTS__KEYS": json.dumps([{"name": "t", "sha256": key_digest("k2"), "limit": 4}]),
+    }
+    with (
+        gateway_process(discogs_url, redis.url, tmp_path / "a.log", **settings) as first,
+        gateway_process(discogs_url, redis.url, tmp_path / "b.log", **settings) as second,
+    ):
+        key = {"X-Sleeve-Key": "k2"}
+        answers = [httpx.get(f"{(first, second)[i % 2]}/artists/1", headers=key) for i in range(6)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
+    assert [remaining(a) for a in answers[:4]] == [3, 2, 1, 0]
