@@ -68,6 +68,8 @@ class UpstreamSettings(_Section):
     max_wait: float = Field(
         20.0, ge=0, description="How long a client's request may wait for an upstream slot."
     )
+    rate_limit: int = Field(1, ge=1, description="Calls allowed per window.")
+    window: float = Field(1.0, gt=0, description="The upstream's window, in seconds.")
     attempts: int = Field(3, ge=1, description="Tries per call, retries included.")
     breaker_failures: int = Field(5, ge=1, description="Failures in a row that open the breaker.")
     breaker_open_for: float = Field(30.0, gt=0, description="Rest before probing again.")
@@ -75,8 +77,8 @@ class UpstreamSettings(_Section):
 
 class DiscogsSettings(UpstreamSettings):
     base_url: AnyHttpUrl = AnyHttpUrl("https://api.discogs.com")
-    rate_limit: int = Field(60, ge=1, description="Requests per window with credentials.")
-    anonymous_rate_limit: int = Field(25, ge=1, description="Requests per window without.")
+    rate_limit: int = Field(60, ge=1, description="Calls per window with credentials.")
+    anonymous_rate_limit: int = Field(25, ge=1, description="Calls per window without.")
     window: float = Field(60, gt=0, description="Discogs' moving window, in seconds.")
     token: SecretStr | None = Field(None, description="Personal access token.")
     key: SecretStr | None = Field(None, description="Consumer key (with secret).")
@@ -124,18 +126,24 @@ class CacheSettings(_Section):
 
 
 class UpstreamsSettings(_Section):
+    # Limits from each upstream's documentation (UPSTREAMS.md); AcousticBrainz and Spotify
+    # also announce theirs in headers.
     discogs: DiscogsSettings = DiscogsSettings()
     musicbrainz: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2")
+        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"), rate_limit=1, window=1
     )
     coverartarchive: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://coverartarchive.org")
+        base_url=AnyHttpUrl("https://coverartarchive.org"), rate_limit=10, window=1, timeout=10
     )
     acousticbrainz: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://acousticbrainz.org")
+        base_url=AnyHttpUrl("https://acousticbrainz.org"), rate_limit=10, window=10
     )
-    itunes: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://itunes.apple.com"))
-    spotify: UpstreamSettings = UpstreamSettings(base_url=AnyHttpUrl("https://api.spotify.com/v1"))
+    itunes: UpstreamSettings = UpstreamSettings(
+        base_url=AnyHttpUrl("https://itunes.apple.com"), rate_limit=20, window=60
+    )
+    spotify: UpstreamSettings = UpstreamSettings(
+        base_url=AnyHttpUrl("https://api.spotify.com/v1"), rate_limit=100, window=30
+    )
 
 
 class ClientKeySettings(_Section):

@@ -214,3 +214,14 @@ def test_two_processes_share_one_budget_per_key(
         answers = [httpx.get(f"{(first, second)[i % 2]}/artists/1", headers=key) for i in range(6)]
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
     assert [remaining(a) for a in answers[:4]] == [3, 2, 1, 0]
+
+
+def test_a_passing_failure_is_retried_and_the_client_never_sees_it(
+    limited_discogs: tuple[DiscogsEmulator, str],
+) -> None:
+    emulator, discogs_url = limited_discogs
+    emulator.set_mode("error", status=502, times=1)
+    with gateway(discogs_url) as url:
+        answer = httpx.get(f"{url}/masters/2", timeout=10)
+    assert answer.status_code == 200
+    assert emulator.calls_by_path["/masters/2"] == 2
