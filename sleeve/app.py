@@ -9,6 +9,7 @@ the HTTP session, the store and the limiters.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import pathlib
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from adapters.http import HttpClient
 from handlers import operation_resolver
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
+from handlers.images import ImageHandlers
 from handlers.meta import MetaHandlers
 
 from . import errors
@@ -43,6 +45,9 @@ from .governance.limiter import LimiterBackend
 from .governance.local_limiter import LocalLimiterBackend
 from .governance.retry import RetryPolicy
 from .hot_path import HotPathMiddleware, RenderedAnswers
+from .images.blob_store import BlobStore
+from .images.names import NameIndex
+from .images.service import DiscogsImages
 from .openapi31 import SpecFirstApp, load_specification
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
@@ -75,6 +80,7 @@ def create_app(settings: Settings) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        await asyncio.to_thread(images.blobs.sweep_temporaries)  # a crashed writer's leftovers
         await http.open()
         try:
             yield
@@ -85,10 +91,12 @@ def create_app(settings: Settings) -> ASGIApp:
             await limiters.close()
 
     specification = load_specification(SPEC_PATH)
+    images = _discogs_images(settings, http, discogs, store, cache, limiters, local_limiters)
     admin_token = settings.server.admin_token
     handlers = (
         DiscogsHandlers(discogs),
         MetaHandlers(specification.raw),
+        ImageHandlers(images, require_key=settings.images.require_key),
         GatewayHandlers(
             cache,
             rendered,
@@ -160,6 +168,34 @@ def _discogs_gate(
         ),
         retry=RetryPolicy(max_attempts=config.attempts),
         remaining_header="X-Discogs-Ratelimit-Remaining",
+    )
+
+
+def _discogs_images(
+    settings: Settings,
+    http: HttpClient,
+    discogs: DiscogsProxy,
+    store: CacheStore,
+    cache: AnswerCache,
+    limiters: LimiterBackend,
+    local_limiters: LimiterBackend,
+) -> DiscogsImages:
+    """Discogs images: fetched once within the daily image budget, then served from disk."""
+    config = settings.images
+    budget = ("images:discogs", config.daily_budget, config.budget_window)
+    return DiscogsImages(
+        document=discogs.document,
+        http=http,
+        blobs=BlobStore(config.path / "blobs"),
+        names=NameIndex(config.path / "names"),
+        locks=store,
+        budget=limiters.limiter(*budget),
+        budget_fallback=local_limiters.limiter(*budget),
+        allowed_hosts=config.allowed_hosts,
+        user_agent=settings.upstreams.discogs.user_agent,
+        timeout=settings.upstreams.discogs.timeout,
+        max_bytes=config.max_bytes,
+        count=cache.count,
     )
 
 

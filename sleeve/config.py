@@ -146,6 +146,25 @@ class UpstreamsSettings(_Section):
     )
 
 
+class ImagesSettings(_Section):
+    """The image store and the upstream image budget."""
+
+    path: pathlib.Path = Field(
+        default_factory=lambda: _user_cache_dir() / "images",
+        description="Where image files are kept (content-addressed).",
+    )
+    require_key: bool = Field(True, description="Serve images only to clients with a key.")
+    daily_budget: int = Field(
+        1000, ge=1, description="Upstream image fetches allowed per budget window."
+    )
+    budget_window: float = Field(86400, gt=0, description="The budget's moving window (s).")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["i.discogs.com", "img.discogs.com", "s.discogs.com"],
+        description="The only hosts images are fetched from (host or host:port).",
+    )
+    max_bytes: int = Field(20 << 20, gt=0, description="Largest image kept.")
+
+
 class ClientKeySettings(_Section):
     """A client key, kept as the SHA-256 of the key (``sleeve keys new NAME`` makes one)."""
 
@@ -175,6 +194,7 @@ class Settings(BaseSettings):
     upstreams: UpstreamsSettings = UpstreamsSettings()
     cache: CacheSettings = Field(default_factory=CacheSettings)
     clients: ClientsSettings = Field(default_factory=ClientsSettings)
+    images: ImagesSettings = Field(default_factory=ImagesSettings)
 
     @classmethod
     def settings_customise_sources(

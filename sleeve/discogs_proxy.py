@@ -12,10 +12,11 @@ long to forward is refused with 414 before it is sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ from .clients import Client
 from .errors import GatewayError
 from .governance.gate import UpstreamBusy, UpstreamGate
 from .hot_path import RenderedAnswer, RenderedAnswers, fast_key
+from .images.links import point_images_at_sleeve
 from .url_rewriting import UrlRewriter
 
 logger = logging.getLogger("sleeve.discogs")
@@ -84,46 +86,61 @@ class DiscogsProxy:
         credentials = _client_discogs_credentials(request)
         pairs = [(name, str(value)) for name, value in query.items() if value is not None]
         media_type = representation(request.headers.get("accept"))
+        if credentials is not None:
+            with _upstream_errors():
+                answer = await self._fetch(path, pairs, media_type, credentials)
+            return self._private_response(request, answer, path)
+        served = await self._served(path, pairs, media_type)
+        return self._shared_response(request, served, path)
 
-        async def fetch() -> UpstreamResponse:
-            return await self._gate.call(
-                lambda: self._adapter.get(
-                    path, pairs, media_type=media_type, credentials=credentials
-                )
-            )
-
-        try:
-            if credentials is not None:
-                answer = await fetch()
-                return self._private_response(request, answer)
-            kind = f"discogs:{resource_kind(path)}"
-            served = await self._cache.get(cache_key(path, pairs, media_type), kind, fetch)
-        except RequestTooLong as exc:
-            raise GatewayError(414, str(exc)) from None
-        except UpstreamBusy as exc:
-            raise GatewayError(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
-        except UpstreamTimeout as exc:
-            raise GatewayError(504, str(exc)) from None
-        except UpstreamError as exc:
-            raise GatewayError(502, str(exc)) from None
-        return self._shared_response(request, served, kind)
-
-    def _private_response(self, request: Request, answer: UpstreamResponse) -> Response:
-        if answer.status != 200:
-            raise _gateway_error(answer.status, answer.body, answer.headers, client_auth=True)
-        body, headers = self._render(request, answer.body, answer.headers)
-        headers.update(
-            {"Cache-Control": "private, no-store", "Cache-Status": cache_status("bypass")}
-        )
-        return Response(body, media_type="application/json", headers=headers)
-
-    def _shared_response(self, request: Request, served: Served, kind: str) -> Response:
+    async def document(self, path: str) -> Any:
+        """The upstream's answer for ``path`` as sleeve itself sees it (its credentials, the
+        default representation), through the cache; for sleeve's own use (images)."""
+        served = await self._served(path, [], None)
         stored = served.answer
         if stored.status != 200:
             raise _gateway_error(
                 stored.status, stored.body, dict(stored.headers), client_auth=False
             )
-        body, headers = self._render(request, stored.body, dict(stored.headers))
+        return _decode(stored.body)
+
+    async def _served(
+        self, path: str, pairs: list[tuple[str, str]], media_type: str | None
+    ) -> Served:
+        async def fetch() -> UpstreamResponse:
+            return await self._fetch(path, pairs, media_type, None)
+
+        kind = f"discogs:{resource_kind(path)}"
+        with _upstream_errors():
+            return await self._cache.get(cache_key(path, pairs, media_type), kind, fetch)
+
+    async def _fetch(
+        self,
+        path: str,
+        pairs: list[tuple[str, str]],
+        media_type: str | None,
+        credentials: DiscogsCredentials | None,
+    ) -> UpstreamResponse:
+        return await self._gate.call(
+            lambda: self._adapter.get(path, pairs, media_type=media_type, credentials=credentials)
+        )
+
+    def _private_response(self, request: Request, answer: UpstreamResponse, path: str) -> Response:
+        if answer.status != 200:
+            raise _gateway_error(answer.status, answer.body, answer.headers, client_auth=True)
+        body, headers = self._render(request, answer.body, answer.headers, path)
+        headers.update(
+            {"Cache-Control": "private, no-store", "Cache-Status": cache_status("bypass")}
+        )
+        return Response(body, media_type="application/json", headers=headers)
+
+    def _shared_response(self, request: Request, served: Served, path: str) -> Response:
+        stored = served.answer
+        if stored.status != 200:
+            raise _gateway_error(
+                stored.status, stored.body, dict(stored.headers), client_auth=False
+            )
+        body, headers = self._render(request, stored.body, dict(stored.headers), path)
         now = time.time()
         etag = strong_etag(body)
         headers["ETag"] = etag
@@ -135,7 +152,7 @@ class DiscogsProxy:
             collapsed=served.collapsed,
         )
         if served.outcome in ("hit", "miss"):
-            self._remember(request, body, headers, stored, kind, now)
+            self._remember(request, body, headers, stored, f"discogs:{resource_kind(path)}", now)
         if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
@@ -170,11 +187,12 @@ class DiscogsProxy:
         )
 
     def _render(
-        self, request: Request, body: bytes, upstream_headers: Mapping[str, str]
+        self, request: Request, body: bytes, upstream_headers: Mapping[str, str], path: str
     ) -> tuple[bytes, dict[str, str]]:
-        """The client's bytes and headers: upstream URLs pointed at sleeve."""
-        rewriter = UrlRewriter(self._upstream_bases, self._public_url or str(request.base_url))
-        document = rewriter.body(_decode(body))
+        """The client's bytes and headers: upstream URLs and images pointed at sleeve."""
+        base = self._public_url or str(request.base_url)
+        rewriter = UrlRewriter(self._upstream_bases, base)
+        document = point_images_at_sleeve(rewriter.body(_decode(body)), path, base)
         headers = {"Vary": "Accept"}
         if "Link" in upstream_headers:
             headers["Link"] = rewriter.link_header(upstream_headers["Link"])
@@ -183,6 +201,21 @@ class DiscogsProxy:
         )
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         return content, headers
+
+
+@contextlib.contextmanager
+def _upstream_errors() -> Iterator[None]:
+    """Failures on the way to the upstream, as the errors clients get."""
+    try:
+        yield
+    except RequestTooLong as exc:
+        raise GatewayError(414, str(exc)) from None
+    except UpstreamBusy as exc:
+        raise GatewayError(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+    except UpstreamTimeout as exc:
+        raise GatewayError(504, str(exc)) from None
+    except UpstreamError as exc:
+        raise GatewayError(502, str(exc)) from None
 
 
 def _client_discogs_credentials(request: Request) -> DiscogsCredentials | None:

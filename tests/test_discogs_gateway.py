@@ -86,10 +86,17 @@ def test_a_client_can_walk_pages_by_following_links(gateway_url: str) -> None:
     assert len(set(seen)) == len(seen)
 
 
-def test_image_urls_are_left_alone(gateway_url: str) -> None:
-    images = get(gateway_url, "/releases/1").json()["images"]
-    assert images
-    assert all(image["uri"].startswith("https://i.discogs.test/") for image in images)
+def test_image_urls_point_at_sleeves_image_operation(gateway_url: str) -> None:
+    release = get(gateway_url, "/releases/1").json()
+    assert release["images"]
+    for index, image in enumerate(release["images"]):
+        assert image["uri"] == f"{gateway_url}/images/releases/1/{index}"
+        assert image["uri150"] == f"{gateway_url}/images/releases/1/{index}?size=150"
+    assert release["thumb"] == f"{gateway_url}/images/releases/1/0?size=150"
+    results = get(gateway_url, "/database/search?q=example&type=release").json()["results"]
+    covers = [r["cover_image"] for r in results if r.get("cover_image")]
+    assert covers
+    assert all(cover.startswith(f"{gateway_url}/images/releases/") for cover in covers)
 
 
 def test_master_links_point_at_sleeve(gateway_url: str) -> None:

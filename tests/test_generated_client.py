@@ -58,6 +58,8 @@ def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Modul
             str(output),
             "--meta",
             "none",
+            "--config",
+            str(SPEC_PATH.parent / "python-client.yaml"),
             "--fail-on-warning",
         ],
         cwd=tmp_path,

@@ -262,7 +262,11 @@ class AnswerCache:
 
     def count_hit(self, kind: str) -> None:
         """Count a hit answered without coming through here (the fast path)."""
-        self._unflushed[f"{kind}:hit"] += 1
+        self.count(kind, "hit")
+
+    def count(self, kind: str, outcome: str) -> None:
+        """Count an outcome seen elsewhere (the fast path, images) with the cache's own."""
+        self._unflushed[f"{kind}:{outcome}"] += 1
         if time.monotonic() >= self._next_flush:
             self._next_flush = time.monotonic() + self._flush_interval
             task = asyncio.get_running_loop().create_task(self.flush_counters())

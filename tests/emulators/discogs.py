@@ -13,6 +13,12 @@ Usage from async tests::
         ...  # point sleeve at base_url
     assert emulator.calls_by_path["/releases/1"] == 1
 
+With ``image_host="self"`` it is also Discogs' image host: image URLs in authenticated
+answers are signed and point at the emulator (``/img/<signature>/rs:fit/g:sm/q:90/h:600/
+w:600/<id>.jpeg``), fetching one gives a real JPEG, any change to the URL gives 404, and
+image fetches have their own moving-window limit (``image_limit`` per
+``image_window_seconds``) and counters (``image_calls``, ``image_calls_by_path``).
+
 From synchronous code, ``EmulatorThread(emulator)`` (or ``start_in_thread``) runs it on
 its own event loop in a daemon thread. Out of process: ``python -m tests.emulators.discogs
 --port 8765``, controlled over ``/_emulator/mode``, ``/_emulator/calls``, ``/_emulator/reset``.
@@ -24,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import threading
 import time
@@ -37,6 +44,7 @@ from aiohttp import web
 from .discogs_access import Caller, Decision, MovingWindowLimiter, classify, read_credentials
 from .discogs_data import (
     API_ROOT,
+    IMAGE_ROOT,
     VERSION_FILTERS,
     WEB_ROOT,
     Catalogue,
@@ -46,6 +54,18 @@ from .discogs_data import (
     price_in,
     search,
     version_filters,
+)
+from .discogs_images import (
+    IMAGE_CACHE_CONTROL,
+    IMAGE_NOT_FOUND,
+    IMAGE_PATH,
+    IMAGE_TOO_QUICK,
+    ImageSigner,
+    ImageStore,
+    etag_matches,
+    parse_signed_part,
+    signed_part_of,
+    signed_url,
 )
 from .discogs_listing import (
     PageOutOfRange,
@@ -57,7 +77,7 @@ from .discogs_listing import (
     sort_entries,
 )
 from .discogs_markup import media_type_header, variant_from_accept
-from .discogs_present import rebase, with_rendered_markup, without_images
+from .discogs_present import rebase, with_image_urls, with_rendered_markup, without_images
 
 # --- messages, as Discogs words them (or as close as we know) ---------------------------
 
@@ -82,6 +102,7 @@ SERVER_ERRORS = {
 DEFAULT_GARBAGE = b'{"pagination": {"page": 1, <html><body>upstream hiccup</body></html>'
 
 MODES = ("ok", "delay", "error", "drop", "garbage", "ratelimited")
+IMAGE_HOSTS = (None, "self")
 CONTROL_PREFIX = "/_emulator/"
 RECORDED_HEADERS = ("User-Agent", "Authorization", "Accept", "Accept-Encoding", "If-None-Match")
 
@@ -171,7 +192,12 @@ class DiscogsEmulator:
         tokens: set[str] | None = None,
         key_secrets: dict[str, str] | None = None,
         catalogue: Catalogue | None = None,
+        image_host: str | None = None,
+        image_limit: int = 1000,
+        image_window_seconds: float = 86400.0,
     ) -> None:
+        if image_host not in IMAGE_HOSTS:
+            raise ValueError(f"unknown image_host {image_host!r}; expected one of {IMAGE_HOSTS}")
         self.catalogue = catalogue or build_catalogue()
         self.tokens = set(tokens) if tokens is not None else {"emulator-token"}
         self.key_secrets = (
@@ -186,6 +212,13 @@ class DiscogsEmulator:
         self.calls = 0
         self.calls_by_path: Counter[str] = Counter()
         self.requests: list[RecordedRequest] = []
+        # The image host (``image_host="self"``): None keeps the catalogue's unserved URLs.
+        self.image_host = image_host
+        self.image_limiter = MovingWindowLimiter(image_limit, image_window_seconds)
+        self.image_calls = 0
+        self.image_calls_by_path: Counter[str] = Counter()
+        self._image_signer = ImageSigner()
+        self._image_store = ImageStore()
         self._mode = FailureMode()
         self._lock = threading.Lock()
 
@@ -231,11 +264,28 @@ class DiscogsEmulator:
     def window_seconds(self, value: float) -> None:
         self.set_rate_limits(window_seconds=value)
 
+    @property
+    def image_limit(self) -> int:
+        return self.image_limiter.limit
+
+    @image_limit.setter
+    def image_limit(self, value: int) -> None:
+        self.image_limiter.limit = value
+
+    @property
+    def image_window_seconds(self) -> float:
+        return self.image_limiter.window_seconds
+
+    @image_window_seconds.setter
+    def image_window_seconds(self, value: float) -> None:
+        self.image_limiter.window_seconds = value
+
     def set_mode(self, mode: str, *, times: int | None = None, **options: Any) -> None:
         """Switch behaviour: ``ok``, ``delay`` (``seconds``), ``error`` (``status``,
         ``message``), ``drop``, ``garbage`` (``body``), ``ratelimited`` (``retry_after``).
 
         With ``times=N`` the mode applies to the next N requests, then ``ok`` returns.
+        Image fetches are requests too: they take the mode and count towards ``times``.
         """
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
@@ -256,13 +306,49 @@ class DiscogsEmulator:
             self.calls = 0
             self.calls_by_path.clear()
             self.requests.clear()
+            self.image_calls = 0
+            self.image_calls_by_path.clear()
             self._mode = FailureMode()
             for limiter in self.limiters.values():
                 limiter.clear()
+            self.image_limiter.clear()
 
     def arrival_times(self, path: str | None = None) -> list[float]:
         """Monotonic arrival times, optionally only for one path (without query)."""
         return [r.time for r in self.requests if path is None or r.path == path]
+
+    def image_url_for(
+        self, kind: str, entity_id: int, index: int, base_url: str, *, size: str = "uri"
+    ) -> str:
+        """The URL of image ``index`` (0 = primary) of an artist, label, master or release,
+        exactly as an authenticated answer from the emulator at ``base_url`` holds it.
+
+        ``size`` is ``"uri"`` (full size, the default) or ``"uri150"`` (the thumbnail).
+        """
+        tables = {
+            "artist": self.catalogue.artists,
+            "label": self.catalogue.labels,
+            "master": self.catalogue.masters,
+            "release": self.catalogue.releases,
+        }
+        if kind not in tables:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(tables)}")
+        if size not in ("uri", "uri150"):
+            raise ValueError(f"unknown size {size!r}; expected 'uri' or 'uri150'")
+        images = tables[kind][entity_id].get("images", [])
+        if not 0 <= index < len(images):
+            raise IndexError(f"{kind} {entity_id} has {len(images)} images, no index {index}")
+        return self._image_url(images[index][size], base_url.rstrip("/"))
+
+    def _is_image_fetch(self, request: web.Request) -> bool:
+        return self.image_host == "self" and request.path.startswith(IMAGE_PATH + "/")
+
+    def _image_url(self, url: str, base_url: str) -> str:
+        """A catalogue image URL as answers from ``base_url`` carry it."""
+        if self.image_host is None:
+            return url
+        signed_part = signed_part_of(url, IMAGE_ROOT)
+        return signed_url(base_url + IMAGE_PATH, self._image_signer, signed_part)
 
     # --- app --------------------------------------------------------------------------
 
@@ -284,6 +370,8 @@ class DiscogsEmulator:
         }
         for path, handler in routes.items():
             app.router.add_get(path, handler)
+        if self.image_host == "self":
+            app.router.add_get(IMAGE_PATH + "/{signature}/{signed_part:.+}", self._image)
         app.router.add_post(CONTROL_PREFIX + "mode", self._control_mode)
         app.router.add_get(CONTROL_PREFIX + "calls", self._control_calls)
         app.router.add_post(CONTROL_PREFIX + "reset", self._control_reset)
@@ -310,6 +398,8 @@ class DiscogsEmulator:
         """Record, misbehave if told to, then apply Discogs' rules before the handler."""
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
+        if self._is_image_fetch(request):
+            return await self._image_pipeline(request, handler)
         self._record(request)
         caller = classify(
             read_credentials(request.headers, request.query), self.tokens, self.key_secrets
@@ -345,16 +435,35 @@ class DiscogsEmulator:
         response.headers["X-Discogs-Media-Type"] = media_type_header(variant)
         return response
 
+    async def _image_pipeline(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Image fetches: no credentials or User-Agent rules, a limit of their own."""
+        self._record(request, image=True)
+        failure = await self._misbehave(self._take_mode(), request, None)
+        if failure is not None:
+            return failure
+        decision = self.image_limiter.acquire()
+        if not decision.allowed:
+            headers = {"Retry-After": str(decision.retry_after)}
+            return json_response({"message": IMAGE_TOO_QUICK}, 429, headers)
+        if isinstance(request.match_info.http_exception, web.HTTPMethodNotAllowed):
+            return json_response({"message": METHOD_NOT_ALLOWED}, 405)
+        if request.match_info.http_exception is not None:
+            return json_response({"message": IMAGE_NOT_FOUND}, 404)
+        return await handler(request)
+
     @staticmethod
     def _bucket(caller: Caller) -> Caller:
         """Bad credentials count against the anonymous allowance."""
         return Caller.AUTHENTICATED if caller is Caller.AUTHENTICATED else Caller.ANONYMOUS
 
-    def _record(self, request: web.Request) -> None:
+    def _record(self, request: web.Request, *, image: bool = False) -> None:
         headers = {h: request.headers[h] for h in RECORDED_HEADERS if h in request.headers}
         with self._lock:
             self.calls += 1
             self.calls_by_path[request.path] += 1
+            if image:
+                self.image_calls += 1
+                self.image_calls_by_path[request.path] += 1
             self.requests.append(
                 RecordedRequest(time.monotonic(), request.method, request.path_qs, headers)
             )
@@ -370,17 +479,25 @@ class DiscogsEmulator:
             return mode
 
     async def _misbehave(
-        self, mode: FailureMode, request: web.Request, caller: Caller
+        self, mode: FailureMode, request: web.Request, caller: Caller | None
     ) -> web.StreamResponse | None:
-        """A failure answer for the current mode, or None to answer normally."""
+        """A failure answer for the current mode, or None to answer normally.
+
+        ``caller`` is None for image fetches: their garbage claims to be a JPEG and their
+        forced 429 carries no API rate-limit headers.
+        """
         if mode.name == "delay":
             await asyncio.sleep(mode.seconds)
         elif mode.name == "error":
             message = mode.message or SERVER_ERRORS.get(mode.status, "Internal server error.")
             return json_response({"message": message}, mode.status)
         elif mode.name == "garbage":
-            return web.Response(body=mode.body, status=200, content_type="application/json")
+            content_type = "image/jpeg" if caller is None else "application/json"
+            return web.Response(body=mode.body, status=200, content_type=content_type)
         elif mode.name == "ratelimited":
+            if caller is None:
+                headers = {"Retry-After": str(mode.retry_after)}
+                return json_response({"message": IMAGE_TOO_QUICK}, 429, headers)
             return self._forced_rate_limit(mode, caller)
         elif mode.name == "drop":
             return await self._drop(request)
@@ -405,6 +522,9 @@ class DiscogsEmulator:
         doc = rebase(doc, API_ROOT, ctx.base_url)
         if not ctx.authenticated:
             doc = without_images(doc)
+        elif self.image_host is not None:
+            relocate = functools.partial(self._image_url, base_url=ctx.base_url)
+            doc = with_image_urls(doc, IMAGE_ROOT, relocate)
         return with_rendered_markup(doc, ctx.variant, self.catalogue.name_of, WEB_ROOT)
 
     def _ok(
@@ -537,6 +657,23 @@ class DiscogsEmulator:
         }
         return self._paged(request, search(self.catalogue.search_index, filters), "results")
 
+    # --- the image host -----------------------------------------------------------------
+
+    async def _image(self, request: web.Request) -> web.Response:
+        """A signed image: 404 unless the signature matches the rest of the URL exactly."""
+        signature = request.match_info["signature"]
+        signed_part = request.match_info["signed_part"]
+        spec = parse_signed_part(signed_part)
+        if request.query_string or not self._image_signer.verify(signature, signed_part):
+            spec = None
+        if spec is None:
+            return json_response({"message": IMAGE_NOT_FOUND}, 404)
+        image = self._image_store.get(spec)
+        headers = {"ETag": image.etag, "Cache-Control": IMAGE_CACHE_CONTROL}
+        if etag_matches(request.headers.get("If-None-Match"), image.etag):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=image.body, content_type="image/jpeg", headers=headers)
+
     # --- control endpoints (for tests running the emulator out of process) -------------
 
     async def _control_mode(self, request: web.Request) -> web.Response:
@@ -552,6 +689,8 @@ class DiscogsEmulator:
             {
                 "calls": self.calls,
                 "calls_by_path": dict(self.calls_by_path),
+                "image_calls": self.image_calls,
+                "image_calls_by_path": dict(self.image_calls_by_path),
                 "mode": self.mode,
                 "requests": [r._asdict() for r in self.requests],
             }
@@ -643,12 +782,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--anonymous-rate-limit", type=int, default=25)
     parser.add_argument("--window-seconds", type=float, default=60.0)
     parser.add_argument("--token", action="append", help="valid personal token (repeatable)")
+    parser.add_argument(
+        "--image-host", choices=["self"], default=None, help="serve signed images at /img/"
+    )
+    parser.add_argument("--image-limit", type=int, default=1000)
+    parser.add_argument("--image-window-seconds", type=float, default=86400.0)
     args = parser.parse_args(argv)
     emulator = DiscogsEmulator(
         rate_limit=args.rate_limit,
         anonymous_rate_limit=args.anonymous_rate_limit,
         window_seconds=args.window_seconds,
         tokens=set(args.token) if args.token else None,
+        image_host=args.image_host,
+        image_limit=args.image_limit,
+        image_window_seconds=args.image_window_seconds,
     )
     print(f"Discogs emulator on http://{args.host}:{args.port} (token: {sorted(emulator.tokens)})")
     web.run_app(emulator.make_app(), host=args.host, port=args.port, print=None)

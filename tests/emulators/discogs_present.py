@@ -1,17 +1,20 @@
 """Turn a stored catalogue document into the answer one particular request gets.
 
-Three request-dependent changes, each a pure function over JSON-like values:
+Four request-dependent changes, each a pure function over JSON-like values:
 
 - ``rebase``: API URLs (``resource_url``, ``releases_url``, ``master_url``, …) point at the
   emulator that answered, the way real answers point at ``api.discogs.com``, so a gateway
   that follows them stays on the emulator.
 - ``without_images``: anonymous callers get no image URLs (``images`` left out; ``thumb``,
   ``cover_image`` and ``thumbnail_url`` empty), as UPSTREAMS.md describes the real API.
+- ``with_image_urls``: with the emulator serving images itself, image URLs re-signed and
+  pointing at the emulator that answered (see ``discogs_images``).
 - ``with_rendered_markup``: ``profile`` and ``notes`` in the ``Accept`` variant.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .discogs_markup import NameResolver, render
@@ -29,6 +32,17 @@ def rebase(value: Any, old_root: str, new_root: str) -> Any:
         return [rebase(v, old_root, new_root) for v in value]
     if isinstance(value, str) and value.startswith(old_root):
         return new_root + value[len(old_root) :]
+    return value
+
+
+def with_image_urls(value: Any, image_root: str, relocate: Callable[[str], str]) -> Any:
+    """Copy ``value`` with every string under ``image_root/`` replaced by ``relocate(url)``."""
+    if isinstance(value, dict):
+        return {k: with_image_urls(v, image_root, relocate) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_image_urls(v, image_root, relocate) for v in value]
+    if isinstance(value, str) and value.startswith(image_root + "/"):
+        return relocate(value)
     return value
 
 

@@ -1,0 +1,228 @@
+"""Discogs images: fetched once with sleeve's credentials, kept on disk, served from there.
+
+The first request for an image reads its resource through the cache (which knows the
+signed upstream URL), spends one unit of the daily image budget on the fetch, checks that
+the bytes are an image, and stores them under their digest; thumbnails are made here
+from the stored full image and stored too. Every later request — from any client, in any
+process on this host — is answered from disk without asking Discogs anything.
+
+Concurrent first requests for one image fetch it once: in a process through a shared
+future, across processes through a store lock (waiters watch the name index).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
+
+from adapters.http import (
+    HttpClient,
+    UpstreamError,
+    UpstreamTimeout,
+    client_timeout,
+)
+
+from ..cache.store import CacheStore, StoreUnavailable
+from ..errors import GatewayError
+from ..governance.limiter import Admission, RateLimiter
+from .blob_store import BlobStore
+from .formats import NotAnImage, sniff, thumbnail
+from .names import NameIndex, StoredImage
+
+logger = logging.getLogger("sleeve.images")
+
+Document = Callable[[str], Awaitable[dict]]
+Count = Callable[[str, str], None]
+
+
+class DiscogsImages:
+    def __init__(
+        self,
+        *,
+        document: Document,
+        http: HttpClient,
+        blobs: BlobStore,
+        names: NameIndex,
+        locks: CacheStore,
+        budget: RateLimiter,
+        budget_fallback: RateLimiter,
+        allowed_hosts: Iterable[str],
+        user_agent: str,
+        timeout: float,
+        max_bytes: int,
+        count: Count,
+        lock_ttl: float = 30.0,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self._document = document
+        self._http = http
+        self.blobs = blobs
+        self._names = names
+        self._locks = locks
+        self.budget = budget
+        self._budget_fallback = budget_fallback
+        self._allowed = frozenset(host.lower() for host in allowed_hosts)
+        self._headers = {"User-Agent": user_agent, "Accept": "image/*"}
+        self._timeout = client_timeout(min(5.0, timeout), timeout)
+        self._max_bytes = max_bytes
+        self._count = count
+        self._lock_ttl = lock_ttl
+        self._poll_interval = poll_interval
+        self._in_flight: dict[str, asyncio.Future[StoredImage]] = {}
+
+    async def image(self, kind: str, entity_id: int, index: int, size: int | None) -> StoredImage:
+        """The stored image (fetching or making it first if need be)."""
+        name = f"discogs/{kind}/{entity_id}/{index}/{size or 'full'}"
+        stored = await self._stored(name)
+        if stored is not None:
+            self._count(f"images:{kind}", "hit")
+            return stored
+        return await self._once(name, lambda: self._make(name, kind, entity_id, index, size))
+
+    async def _stored(self, name: str) -> StoredImage | None:
+        stored = await self._names.get(name)
+        if stored is None or await self.blobs.path(stored.digest) is None:
+            return None
+        return stored
+
+    async def _once(self, name: str, make: Callable[[], Awaitable[StoredImage]]) -> StoredImage:
+        leader = self._in_flight.get(name)
+        if leader is not None:
+            return await asyncio.shield(leader)
+        future: asyncio.Future[StoredImage] = asyncio.get_running_loop().create_future()
+        self._in_flight[name] = future
+        try:
+            stored = await self._under_lock(name, make)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()
+            raise
+        else:
+            future.set_result(stored)
+            return stored
+        finally:
+            del self._in_flight[name]
+
+    async def _under_lock(
+        self, name: str, make: Callable[[], Awaitable[StoredImage]]
+    ) -> StoredImage:
+        lock = f"image:{name}"
+        token = await self._try_lock(lock)
+        deadline = asyncio.get_running_loop().time() + self._lock_ttl
+        while token is None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(self._poll_interval)  # another process is making it
+            stored = await self._stored(name)
+            if stored is not None:
+                return stored
+            token = await self._try_lock(lock)
+        try:
+            return await self._stored(name) or await make()
+        finally:
+            if token:
+                with contextlib.suppress(StoreUnavailable):  # it expires by itself
+                    await self._locks.unlock(lock, token)
+
+    async def _try_lock(self, name: str) -> str | None:
+        try:
+            return await self._locks.try_lock(name, self._lock_ttl)
+        except StoreUnavailable:
+            return ""  # no shared lock to be had: coalesced in this process only
+
+    async def _make(
+        self, name: str, kind: str, entity_id: int, index: int, size: int | None
+    ) -> StoredImage:
+        if size is None:
+            data, content_type = await self._fetch(kind, entity_id, index)
+            self._count(f"images:{kind}", "miss")
+        else:
+            full = await self.image(kind, entity_id, index, None)
+            original = await self.blobs.get(full.digest)
+            if original is None:
+                raise GatewayError(
+                    503, "The stored image went missing; try again.", {"Retry-After": "1"}
+                )
+            data, content_type = await asyncio.to_thread(thumbnail, original, size)
+            self._count(f"images:{kind}", "thumbnail")
+        stored = StoredImage(await self.blobs.put(data), content_type)
+        await self._names.put(name, stored)
+        return stored
+
+    async def _fetch(self, kind: str, entity_id: int, index: int) -> tuple[bytes, str]:
+        url = await self._upstream_url(kind, entity_id, index)
+        await self._spend_budget()
+        try:
+            answer = await self._http.get(
+                "Discogs", url, params=[], headers=self._headers, timeout=self._timeout
+            )
+        except UpstreamTimeout as exc:
+            raise GatewayError(504, str(exc)) from None
+        except UpstreamError as exc:
+            raise GatewayError(502, str(exc)) from None
+        if answer.status == 429:
+            retry_after = answer.headers.get("Retry-After", "")
+            seconds = int(retry_after) if retry_after.isdigit() else 60
+            await self._pause_budget(seconds)
+            raise GatewayError(
+                503,
+                f"Discogs is limiting image fetches; try again in {seconds} s.",
+                {"Retry-After": str(seconds)},
+            )
+        if answer.status != 200:
+            raise GatewayError(502, f"Discogs answered {answer.status} for the image.")
+        return self._checked(answer.body)
+
+    def _checked(self, body: bytes) -> tuple[bytes, str]:
+        if len(body) > self._max_bytes:
+            raise GatewayError(502, "Discogs sent an image larger than sleeve keeps.")
+        content_type = sniff(body)
+        if content_type is None:
+            raise GatewayError(502, "Discogs sent something that is not an image.")
+        try:  # decode it once: a truncated image is refused now, not served forever
+            thumbnail(body, 150)
+        except NotAnImage:
+            raise GatewayError(502, "Discogs sent a broken image.") from None
+        return body, content_type
+
+    async def _upstream_url(self, kind: str, entity_id: int, index: int) -> str:
+        document = await self._document(f"/{kind}/{entity_id}")
+        images = document.get("images") or []
+        uri = images[index].get("uri") if index < len(images) else None
+        if not isinstance(uri, str) or not uri:
+            raise GatewayError(404, f"Discogs has no image {index} for {kind[:-1]} {entity_id}.")
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not self._allowed_host(parts):
+            logger.warning("refused an image URL on a host not allowed: %s", parts.hostname)
+            raise GatewayError(502, "The image is on a host sleeve does not fetch from.")
+        return uri
+
+    def _allowed_host(self, parts: object) -> bool:
+        hostname = (getattr(parts, "hostname", None) or "").lower()
+        netloc = (getattr(parts, "netloc", "") or "").lower()
+        return hostname in self._allowed or netloc in self._allowed
+
+    async def _spend_budget(self) -> None:
+        admission = await self._admit()
+        if not admission.admitted:
+            seconds = max(1, math.ceil(admission.retry_after))
+            raise GatewayError(
+                503,
+                f"The daily Discogs image budget is spent; try again in {seconds} s.",
+                {"Retry-After": str(seconds)},
+            )
+
+    async def _admit(self) -> Admission:
+        try:
+            return await self.budget.acquire()
+        except StoreUnavailable:
+            return await self._budget_fallback.acquire()
+
+    async def _pause_budget(self, seconds: float) -> None:
+        for limiter in (self.budget, self._budget_fallback):
+            try:
+                await limiter.pause(seconds)
+            except StoreUnavailable:
+                continue
