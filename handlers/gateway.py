@@ -72,12 +72,17 @@ class GatewayHandlers:
             raise GatewayError(403, "A valid admin token is required.")
 
 
+def upstream_is_images(name: str) -> bool:
+    """Image counters have a page of their own (``/_sleeve/images/stats``)."""
+    return name.startswith("images")
+
+
 def nest_counters(counters: dict[str, int]) -> dict[str, dict[str, dict[str, int]]]:
     """``{"discogs:artist:hit": 3}`` → ``{"discogs": {"artist": {"hit": 3}}}``."""
     nested: dict[str, dict[str, dict[str, int]]] = {}
     for name, count in counters.items():
         parts = name.split(":")
-        if len(parts) == 3:
+        if len(parts) == 3 and not upstream_is_images(parts[0]):
             upstream, kind, outcome = parts
             nested.setdefault(upstream, {}).setdefault(kind, {})[outcome] = count
     return nested

@@ -27,6 +27,7 @@ from adapters.http import HttpClient
 from handlers import operation_resolver
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
+from handlers.image_stats import ImageStatsHandlers
 from handlers.images import ImageHandlers
 from handlers.meta import MetaHandlers
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> ASGIApp:
         DiscogsHandlers(discogs),
         MetaHandlers(specification.raw),
         ImageHandlers(images, require_key=settings.images.require_key),
+        ImageStatsHandlers(images.blobs, images.budget, cache.counters),
         GatewayHandlers(
             cache,
             rendered,
@@ -157,7 +159,7 @@ def _discogs_gate(
     takes to arrive can never squeeze one window's calls into a shorter one upstream.
     """
     limit = config.rate_limit if adapter.authenticated else config.anonymous_rate_limit
-    window = config.window + max(0.1, config.window * 0.01)
+    window = config.window + config.window_margin
     return UpstreamGate(
         "Discogs",
         limiters.limiter("upstream:discogs", limit, window),

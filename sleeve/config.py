@@ -80,6 +80,12 @@ class DiscogsSettings(UpstreamSettings):
     rate_limit: int = Field(60, ge=1, description="Calls per window with credentials.")
     anonymous_rate_limit: int = Field(25, ge=1, description="Calls per window without.")
     window: float = Field(60, gt=0, description="Discogs' moving window, in seconds.")
+    window_margin: float = Field(
+        0.25,
+        ge=0,
+        description="Seconds added to the window sleeve keeps, so that calls delayed on the "
+        "way cannot squeeze into one upstream window.",
+    )
     token: SecretStr | None = Field(None, description="Personal access token.")
     key: SecretStr | None = Field(None, description="Consumer key (with secret).")
     secret: SecretStr | None = Field(None, description="Consumer secret (with key).")

@@ -1,7 +1,7 @@
 """Upstream governance over real HTTP: limits kept in every window, the allowed rate used,
 pauses honoured, a failing upstream rested; and client limits told and enforced.
 
-Limits are scaled down (40 per 4 s upstream, a few per second for clients) so the tests
+Limits are scaled down (100 per 20 s upstream, a few per second for clients) so the tests
 run in seconds; the emulator records when every call arrived, and the windows are
 checked from those records.
 """
@@ -24,7 +24,7 @@ from tests.cache.redis_server import RedisServer
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway, gateway_process
 
-LIMIT, WINDOW = 40, 4.0
+LIMIT, WINDOW = 100, 20.0
 
 
 def busiest_window(arrivals: list[float], window: float) -> int:

@@ -146,3 +146,19 @@ def test_a_broken_upstream_image_is_refused_not_stored(
     assert get(f"{sleeve}/images/releases/2/0").status_code == 502
     emulator.set_mode("ok")
     assert get(f"{sleeve}/images/releases/2/0").status_code == 200
+
+
+def test_stats_count_images_and_the_budget(sleeve: str) -> None:
+    for _ in range(3):
+        get(f"{sleeve}/images/releases/1/0")
+    get(f"{sleeve}/images/releases/1/0?size=150")
+    stats = httpx.get(f"{sleeve}/_sleeve/images/stats").json()
+    assert stats["kinds"]["releases"] == {"miss": 1, "hit": 2, "thumbnail": 1}
+    assert stats["stored"]["files"] == 2
+    assert stats["budget"]["used"] == 1
+    assert stats["budget"]["remaining"] == stats["budget"]["limit"] - 1
+    (day,) = stats["days"].values()
+    assert day["hit"] == 2
+    page = httpx.get(f"{sleeve}/_sleeve/images/stats.html")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<polyline" in page.text and "2 files stored" in page.text

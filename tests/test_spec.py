@@ -12,6 +12,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from handlers import handler_name
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
+from handlers.image_stats import ImageStatsHandlers
 from handlers.images import ImageHandlers
 from handlers.meta import MetaHandlers
 from sleeve.app import SPEC_PATH
@@ -38,10 +39,8 @@ def test_every_operation_is_named_summarised_and_handled(
     assert operation["operationId"]
     assert operation["summary"]
     name = handler_name(operation["operationId"])
-    assert any(
-        hasattr(cls, name)
-        for cls in (DiscogsHandlers, MetaHandlers, GatewayHandlers, ImageHandlers)
-    )
+    handlers = (DiscogsHandlers, MetaHandlers, GatewayHandlers, ImageHandlers, ImageStatsHandlers)
+    assert any(hasattr(cls, name) for cls in handlers)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ For each call, in order:
    deadline; callers of one process take turns at it (:mod:`.turns`), clients before
    background work, which also leaves ``reserve`` slots for clients;
 3. the call itself; a 429 **pauses** the limiter for the ``Retry-After`` asked (for every
-   process), and the upstream's own ``X-…-Remaining: 0`` makes it wait a slot's time;
+   process), and the upstream's ``X-…-Remaining: 0`` while sleeve's own count says there
+   is room (someone else is spending the same upstream budget) makes it wait a slot's time;
 4. **retries** with exponential backoff and full jitter for timeouts, unreachable, 429 and
    5xx answers, within a retry budget and the deadline.
 
@@ -152,10 +153,20 @@ class UpstreamGate:
         pause = 0.0
         if answer.status == 429:
             pause = _retry_after(answer) or self.limiter.window
-        elif self._remaining_header and answer.headers.get(self._remaining_header) == "0":
-            pause = self.limiter.window / self.limiter.limit
+        elif self._upstream_says_none_left(answer) and await self._thinks_there_is_room():
+            pause = self.limiter.window / self.limiter.limit  # someone else spends the budget
         if pause:
             await self._pause(pause)
+
+    def _upstream_says_none_left(self, answer: UpstreamResponse) -> bool:
+        header = self._remaining_header
+        return header is not None and answer.headers.get(header) == "0"
+
+    async def _thinks_there_is_room(self) -> bool:
+        try:
+            return (await self.limiter.peek()).admitted
+        except StoreUnavailable:
+            return True
 
     async def _pause(self, seconds: float) -> None:
         logger.warning("%s asked sleeve to slow down; pausing %.1f s", self.upstream, seconds)

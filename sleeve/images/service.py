@@ -17,6 +17,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from adapters.http import (
@@ -79,9 +80,14 @@ class DiscogsImages:
         name = f"discogs/{kind}/{entity_id}/{index}/{size or 'full'}"
         stored = await self._stored(name)
         if stored is not None:
-            self._count(f"images:{kind}", "hit")
+            self._record(kind, "hit")
             return stored
         return await self._once(name, lambda: self._make(name, kind, entity_id, index, size))
+
+    def _record(self, kind: str, outcome: str) -> None:
+        """Counted per kind, and per UTC day for the stats page's curve."""
+        self._count(f"images:{kind}", outcome)
+        self._count(f"images-day:{datetime.now(UTC):%Y-%m-%d}", outcome)
 
     async def _stored(self, name: str) -> StoredImage | None:
         stored = await self._names.get(name)
@@ -137,16 +143,17 @@ class DiscogsImages:
     ) -> StoredImage:
         if size is None:
             data, content_type = await self._fetch(kind, entity_id, index)
-            self._count(f"images:{kind}", "miss")
+            self._record(kind, "miss")
         else:
-            full = await self.image(kind, entity_id, index, None)
+            full_name = f"discogs/{kind}/{entity_id}/{index}/full"  # read here: no client hit
+            full = await self._stored(full_name) or await self.image(kind, entity_id, index, None)
             original = await self.blobs.get(full.digest)
             if original is None:
                 raise GatewayError(
                     503, "The stored image went missing; try again.", {"Retry-After": "1"}
                 )
             data, content_type = await asyncio.to_thread(thumbnail, original, size)
-            self._count(f"images:{kind}", "thumbnail")
+            self._record(kind, "thumbnail")
         stored = StoredImage(await self.blobs.put(data), content_type)
         await self._names.put(name, stored)
         return stored
