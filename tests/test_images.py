@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import pathlib
 from collections.abc import Iterator
 
@@ -162,3 +163,31 @@ def test_stats_count_images_and_the_budget(sleeve: str) -> None:
     page = httpx.get(f"{sleeve}/_sleeve/images/stats.html")
     assert page.headers["content-type"].startswith("text/html")
     assert "<polyline" in page.text and "2 files stored" in page.text
+
+
+def test_the_budget_is_never_exceeded_across_two_processes(
+    discogs_images: tuple[DiscogsEmulator, str], tmp_path: pathlib.Path
+) -> None:
+    from tests.cache.redis_server import RedisServer
+    from tests.servers import gateway_process
+
+    emulator, discogs_url = discogs_images
+    settings = {
+        "SLEEVE_IMAGES__ALLOWED_HOSTS": '["127.0.0.1"]',
+        "SLEEVE_IMAGES__DAILY_BUDGET": "3",
+        "SLEEVE_CLIENTS__KEYS": json.dumps(CLIENTS["keys"]),
+    }
+    redis = RedisServer().start()
+    try:
+        with (
+            gateway_process(discogs_url, redis.url, tmp_path / "a.log", **settings) as first,
+            gateway_process(discogs_url, redis.url, tmp_path / "b.log", **settings) as second,
+        ):
+            answers = [
+                get(f"{(first, second)[i % 2]}/images/releases/{release}/0")
+                for i, release in enumerate((1, 2, 3, 4, 6, 1001))
+            ]
+    finally:
+        redis.kill()
+    assert [a.status_code for a in answers] == [200, 200, 200, 503, 503, 503]
+    assert emulator.image_calls == 3
