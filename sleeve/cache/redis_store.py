@@ -24,14 +24,10 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
-from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from ..redis_client import redis_client, without_credentials
 from .entry import CachedAnswer, CorruptEntry
 from .store import CacheStore, StoreUnavailable, key_bytes, key_text
 
@@ -69,12 +65,9 @@ class RedisStore(CacheStore):
         socket_timeout: float = 0.5,
         scan_batch: int = 500,
     ) -> None:
-        self._where = _without_credentials(url)
-        self._redis = Redis.from_url(
-            url,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        self._where = without_credentials(url)
+        self._redis = redis_client(
+            url, connect_timeout=connect_timeout, socket_timeout=socket_timeout
         )
         self._prefix = key_bytes(namespace)
         self._counters = self._prefix + b"counters"
@@ -173,11 +166,3 @@ class RedisStore(CacheStore):
             return await command
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"Redis cache {self._where}: {exc}") from exc
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` fit for error messages, which end up in logs: no user or password."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"

@@ -33,14 +33,10 @@ import secrets
 from collections.abc import Awaitable
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from ..cache.redis_store import _without_credentials
 from ..cache.store import StoreUnavailable, key_bytes
+from ..redis_client import redis_client, without_credentials
 from .limiter import Admission, LimiterBackend, RateLimiter
 from .sliding_window import answer, check_reserve, pause_length
 
@@ -151,16 +147,13 @@ class RedisLimiterBackend(LimiterBackend):
         socket_timeout: float = 0.5,
         max_connections: int = 100,
     ) -> None:
-        self._where = _without_credentials(url)
-        pool = BlockingConnectionPool.from_url(
+        self._where = without_credentials(url)
+        self._redis = redis_client(
             url,
-            max_connections=max_connections,
-            timeout=connect_timeout,
-            socket_connect_timeout=connect_timeout,
+            connect_timeout=connect_timeout,
             socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            max_connections=max_connections,
         )
-        self._redis = Redis(connection_pool=pool)
         self._prefix = key_bytes(namespace)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._peek = self._redis.register_script(_PEEK)
@@ -186,7 +179,7 @@ class RedisLimiterBackend(LimiterBackend):
             return False
 
     async def close(self) -> None:
-        await self._redis.aclose(close_connection_pool=True)
+        await self._redis.aclose()
 
     def _member_suffix(self) -> str:
         return f"{self._id}{next(self._serial)}"
