@@ -12,11 +12,9 @@ long to forward is refused with 414 before it is sent.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,17 +23,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.discogs import NAME, DiscogsAdapter, DiscogsCredentials, representation
-from adapters.http import RequestTooLong, UpstreamError, UpstreamResponse, UpstreamTimeout
+from adapters.http import UpstreamResponse
 
 from .cache.answer_cache import AnswerCache, Served
-from .cache.entry import CachedAnswer
 from .cache.freshness import resource_kind
-from .cache.http_caching import cache_status, freshness_headers, if_none_match, strong_etag
+from .cache.http_caching import cache_status
+from .cached_response import cached_response
 from .clients import STATE_KEY as CLIENT_STATE_KEY
 from .clients import Client
-from .errors import GatewayError
-from .governance.gate import UpstreamBusy, UpstreamGate
-from .hot_path import RenderedAnswer, RenderedAnswers, fast_key
+from .errors import GatewayError, upstream_errors
+from .governance.gate import UpstreamGate
+from .hot_path import RenderedAnswers
 from .images.links import point_images_at_sleeve
 from .url_rewriting import UrlRewriter
 
@@ -45,7 +43,6 @@ logger = logging.getLogger("sleeve.discogs")
 CANONICAL_BASES = ("https://api.discogs.com", "http://api.discogs.com")
 DEFAULT_RETRY_AFTER = 60
 _PASSED_HEADERS = ("X-Discogs-Media-Type",)
-_TIMED_HEADERS = frozenset({"Age", "Cache-Control", "Cache-Status"})
 
 
 def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
@@ -87,7 +84,7 @@ class DiscogsProxy:
         pairs = [(name, str(value)) for name, value in query.items() if value is not None]
         media_type = representation(request.headers.get("accept"))
         if credentials is not None:
-            with _upstream_errors():
+            with upstream_errors():
                 answer = await self._fetch(path, pairs, media_type, credentials)
             return self._private_response(request, answer, path)
         served = await self._served(path, pairs, media_type)
@@ -111,7 +108,7 @@ class DiscogsProxy:
             return await self._fetch(path, pairs, media_type, None)
 
         kind = f"discogs:{resource_kind(path)}"
-        with _upstream_errors():
+        with upstream_errors():
             return await self._cache.get(cache_key(path, pairs, media_type), kind, fetch)
 
     async def _fetch(
@@ -141,49 +138,14 @@ class DiscogsProxy:
                 stored.status, stored.body, dict(stored.headers), client_auth=False
             )
         body, headers = self._render(request, stored.body, dict(stored.headers), path)
-        now = time.time()
-        etag = strong_etag(body)
-        headers["ETag"] = etag
-        headers.update(freshness_headers(stored.stored_at, stored.fresh_until, now))
-        headers["Cache-Status"] = cache_status(
-            "miss" if served.outcome == "uncached" else served.outcome,
-            ttl=stored.fresh_until - now,
-            stored=served.outcome == "miss" and not served.collapsed,
-            collapsed=served.collapsed,
-        )
-        if served.outcome in ("hit", "miss"):
-            self._remember(request, body, headers, stored, f"discogs:{resource_kind(path)}", now)
-        if if_none_match(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        return Response(body, media_type="application/json", headers=headers)
-
-    def _remember(
-        self,
-        request: Request,
-        body: bytes,
-        headers: dict[str, str],
-        stored: CachedAnswer,
-        kind: str,
-        now: float,
-    ) -> None:
-        """Let the fast path answer the next identical request (see :mod:`sleeve.hot_path`)."""
-        key = fast_key(request.scope)
-        if self._rendered is None or key is None or now >= stored.fresh_until:
-            return
-        static = [("content-type", "application/json")] + [
-            (name.lower(), value) for name, value in headers.items() if name not in _TIMED_HEADERS
-        ]
-        self._rendered.remember(
-            key,
-            RenderedAnswer(
-                body=body,
-                headers=tuple((name.encode(), value.encode("latin-1")) for name, value in static),
-                etag=headers["ETag"],
-                stored_at=stored.stored_at,
-                fresh_until=stored.fresh_until,
-                serve_until=min(stored.fresh_until, now + self._rendered.max_age),
-                kind=kind,
-            ),
+        return cached_response(
+            request,
+            served,
+            body,
+            headers,
+            media_type="application/json",
+            kind=f"discogs:{resource_kind(path)}",
+            rendered=self._rendered,
         )
 
     def _render(
@@ -201,21 +163,6 @@ class DiscogsProxy:
         )
         content = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         return content, headers
-
-
-@contextlib.contextmanager
-def _upstream_errors() -> Iterator[None]:
-    """Failures on the way to the upstream, as the errors clients get."""
-    try:
-        yield
-    except RequestTooLong as exc:
-        raise GatewayError(414, str(exc)) from None
-    except UpstreamBusy as exc:
-        raise GatewayError(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
-    except UpstreamTimeout as exc:
-        raise GatewayError(504, str(exc)) from None
-    except UpstreamError as exc:
-        raise GatewayError(502, str(exc)) from None
 
 
 def _client_discogs_credentials(request: Request) -> DiscogsCredentials | None:

@@ -7,16 +7,22 @@ or secret ever reaches them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from adapters.http import RequestTooLong, UpstreamError, UpstreamTimeout
+
+from .governance.gate import UpstreamBusy
+
 logger = logging.getLogger("sleeve.errors")
 
+RETRY_UNREACHABLE_AFTER = 60
 _STOCK_MESSAGES = {
     404: "The requested resource was not found.",
     405: "The method is not allowed for the requested URL.",
@@ -70,3 +76,27 @@ async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionR
     """A bug: logged with its traceback here, a plain 500 for the client."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal error: sleeve failed to answer this request.")
+
+
+@contextlib.contextmanager
+def upstream_errors(*, unreachable_status: int = 502, timeout_status: int = 504) -> Iterator[None]:
+    """Failures on the way to an upstream, as the errors clients get.
+
+    A query too long to forward is 414; an upstream too busy for sleeve to call now is
+    503 with ``Retry-After``; a timeout is 504 and anything else unusable 502, unless the
+    caller's upstream contract says otherwise (the Cover Art Archive answers 503 for both).
+    """
+    try:
+        yield
+    except RequestTooLong as exc:
+        raise GatewayError(414, str(exc)) from None
+    except UpstreamBusy as exc:
+        raise GatewayError(503, str(exc), {"Retry-After": str(exc.retry_after)}) from None
+    except UpstreamTimeout as exc:
+        raise GatewayError(timeout_status, str(exc), _retry_soon(timeout_status)) from None
+    except UpstreamError as exc:
+        raise GatewayError(unreachable_status, str(exc), _retry_soon(unreachable_status)) from None
+
+
+def _retry_soon(status: int) -> dict[str, str]:
+    return {"Retry-After": str(RETRY_UNREACHABLE_AFTER)} if status == 503 else {}
