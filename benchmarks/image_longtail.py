@@ -1,19 +1,23 @@
 """Benchmark: the image cache under a long-tail (Zipf) stream of cover requests.
 
 A Discogs emulator serving real images and a sleeve gateway in front of it (images on, a
-scaled-down image budget whose window is the length of the run: one "day") run in this
-process. ``--requests`` image requests over release ids drawn from a Zipf distribution are
-replayed in time order, paced evenly over ``--seconds``, with ``--concurrency`` in flight.
+scaled-down image budget whose window is one simulated "day": ``--seconds / --days``) run
+in this process. The emulator's catalogue gets ``--extra-releases`` generated releases with
+a cover each, so that the Zipf ranks run over ``--releases`` releases and the compulsory
+misses outnumber the budget: the budget binds, as a real daily cap does on a long tail.
+``--requests`` image requests over release ids drawn from a Zipf distribution are replayed
+in time order, paced evenly over ``--seconds``, with ``--concurrency`` in flight.
 A request is a miss when Discogs saw a fetch of its image while it was being answered,
 "waited" when it joined a fetch already under way, a hit when sleeve answered it from disk.
-Prints the floor (distinct images asked for: the compulsory misses), the upstream fetches
-actually made, the hit ratio overall and per tenth of the run, the 503s of a spent budget;
-draws the hit-ratio curve as a PNG. Everything runs in this one process (three event loops
-in threads), so latencies are indicative only; the counts are what the benchmark is for.
+Prints the floor (distinct images asked for: the compulsory misses; and capped by what the
+budget allowed over the days), the upstream fetches actually made, the hit ratio overall,
+per simulated day and per tenth of the run, the 503s of a spent budget; draws the hit-ratio
+curve as a PNG (``--plot``). Everything runs in this one process (three event loops in
+threads), so latencies are indicative only; the counts are what the benchmark is for.
 
     python benchmarks/image_longtail.py [--requests 5000] [--releases 2000] [--exponent 1.0]
-        [--budget 200] [--seconds 30] [--concurrency 8] [--thumb-share 0.3] [--seed 1]
-        [--plot image_longtail.png]
+        [--budget 200] [--days 3] [--seconds 30] [--concurrency 8] [--thumb-share 0.3]
+        [--seed 1] [--extra-releases N] [--plot image_longtail.png]
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is 
 
 from sleeve.clients import key_digest  # noqa: E402
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
+from tests.emulators.discogs_data import build_catalogue  # noqa: E402
 from tests.servers import gateway  # noqa: E402
 
 KEY = "longtail-benchmark-key"
@@ -294,9 +299,18 @@ def report(
             f"  NOTE: the budget ({args.budget}) covers the whole population "
             f"({len(population)}): it cannot run out; pass --budget below the floor to see it"
         )
+    days = simulated_days(horizon, budget_window)
+    allowed = args.budget * days
+    capped = min(floor, allowed)
     print(f"  distinct images (floor, compulsory misses): {floor}")
+    print(
+        f"  budget allowed over the run: {allowed} ({args.budget} x {days} window(s)); "
+        f"floor capped by it: {capped}"
+    )
     print(f"  upstream fetches made (emulator image_calls): {made}")
-    print(f"  fetches / floor:       {made / floor:.2f}")
+    print(
+        f"  fetches / floor:       {made / floor:.2f}; fetches / capped floor: {made / capped:.2f}"
+    )
     if fetched_images < floor:
         print(f"  images never fetched:  {floor - fetched_images} (the budget ran out first)")
     if refetched or stray:
@@ -317,6 +331,8 @@ def report(
         for message in sorted(samples)[:3]:
             print(f"    e.g. {message}")
     when = "planned send time" if args.seconds else "send time"
+    if days > 1:
+        print_days(outcomes, horizon, days, budget_window)
     print(f"  hit ratio per tenth of the run (by {when}):")
     print("    tenth      span (s)   requests  hits  misses  waited  503  hit ratio")
     for i, span in enumerate(windows(outcomes, horizon, TENTHS), start=1):
@@ -333,7 +349,7 @@ def report(
     )
     first_fetch = min((o.started for o in outcomes if o.fetched), default=None)
     last_send = max(o.started for o in outcomes)
-    if first_fetch is not None and last_send >= first_fetch + budget_window:
+    if days == 1 and first_fetch is not None and last_send >= first_fetch + budget_window:
         print(
             f"  WARNING: requests were still sent {last_send - first_fetch:.1f} s after the "
             f"first fetch, past the budget window ({budget_window:g} s): budget spent early "
@@ -341,6 +357,32 @@ def report(
         )
     if stats:
         print(f"  sleeve's own counters ({stats['source']}): {describe(stats['stats'])}")
+
+
+def simulated_days(horizon: float, budget_window: float) -> int:
+    """How many budget windows (simulated days) the run spans."""
+    return max(1, math.ceil(horizon / budget_window - 1e-9))
+
+
+def print_days(outcomes: list[Outcome], horizon: float, days: int, budget_window: float) -> None:
+    """The curve that matters: each day the budget renews, and the store keeps growing."""
+    print(f"  hit ratio per simulated day ({budget_window:g} s, one budget window each):")
+    print("    day   requests  hits  misses  waited   503  new images  hit ratio")
+    first_day: dict[int, int] = {}  # release -> the day it was first asked for
+    for outcome in sorted(outcomes, key=lambda o: o.at):
+        first_day.setdefault(outcome.planned.release, day_of(outcome, budget_window, days))
+    new = Counter(first_day.values())
+    for day, span in enumerate(windows(outcomes, days * budget_window, days)):
+        ratio = "-" if span.ratio is None else f"{span.ratio:.3f}"
+        print(
+            f"    {day + 1:3}  {span.requests:9}  {span.hits:4}  {span.misses:6}  "
+            f"{span.waited:6}  {span.refused:4}  {new[day]:10}  {ratio:>9}"
+        )
+
+
+def day_of(outcome: Outcome, budget_window: float, days: int) -> int:
+    """0-based simulated day, bucketed like ``windows`` does."""
+    return min(days - 1, int(outcome.at / budget_window))
 
 
 def describe(stats: object) -> str:
@@ -370,7 +412,12 @@ def font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 def plot(
-    path: pathlib.Path, outcomes: list[Outcome], horizon: float, title: str, subtitle: str
+    path: pathlib.Path,
+    outcomes: list[Outcome],
+    horizon: float,
+    title: str,
+    subtitle: str,
+    budget_window: float,
 ) -> None:
     width, height = 1000, 600
     left, right, top, bottom = 90, 30, 80, 70
@@ -404,6 +451,11 @@ def plot(
     draw.text((x0, 18), title, fill="black", font=normal)
     draw.text((x0, 42), subtitle, fill=(90, 90, 90), font=small)
 
+    for day in range(1, simulated_days(horizon, budget_window)):  # where the budget renews
+        at = x(day * budget_window)
+        for top_of_dash in range(y1, y0, 8):
+            draw.line([(at, top_of_dash), (at, top_of_dash + 3)], fill=(120, 120, 120))
+        draw.text((at + 5, y0 - 18), f"day {day + 1}", fill=(90, 90, 90), font=small)
     refusals = [o.at for o in outcomes if o.budget_refused]
     red = (200, 30, 30)
     if refusals:  # where the budget first ran out
@@ -453,11 +505,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--releases", type=int, default=2000, help="population size")
+    parser.add_argument(
+        "--extra-releases", type=int, default=None,
+        help="generated releases with a cover added to the emulator's catalogue (default: "
+        "--releases, so that the Zipf ranks really run over --releases releases)",
+    )  # fmt: skip
     parser.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent")
-    parser.add_argument("--budget", type=int, default=200, help="upstream image fetches allowed")
+    parser.add_argument(
+        "--budget", type=int, default=200, help="upstream image fetches allowed per day"
+    )
+    parser.add_argument(
+        "--days", type=int, default=3,
+        help="simulated days in the run: the budget window is --seconds / --days",
+    )  # fmt: skip
     parser.add_argument(
         "--budget-window", type=float, default=None,
-        help="the budget's window in s (default: --seconds, one 'day' per run)",
+        help="the budget's window in s (default: --seconds / --days)",
     )  # fmt: skip
     parser.add_argument(
         "--seconds", type=float, default=30.0,
@@ -468,13 +531,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--plot", type=pathlib.Path, default=pathlib.Path("image_longtail.png"))
     args = parser.parse_args()
-    if args.requests < 1 or args.releases < 1 or args.concurrency < 1 or args.seconds < 0:
-        parser.error("--requests, --releases and --concurrency must be >= 1, --seconds >= 0")
-    budget_window = args.budget_window or args.seconds or 86400.0
+    if min(args.requests, args.releases, args.concurrency, args.days) < 1 or args.seconds < 0:
+        parser.error(
+            "--requests, --releases, --concurrency and --days must be >= 1, --seconds >= 0"
+        )
+    budget_window = args.budget_window or (args.seconds / args.days if args.seconds else 86400.0)
 
+    extra = args.releases if args.extra_releases is None else args.extra_releases
     emulator = DiscogsEmulator(
         rate_limit=HIGH, anonymous_rate_limit=HIGH, image_host="self",
         image_limit=HIGH, image_window_seconds=budget_window,
+        catalogue=build_catalogue(extra_releases=max(0, extra)),
     )  # fmt: skip
     available = releases_with_images(emulator)
     if not available:
@@ -522,11 +589,12 @@ def main() -> int:
         f"{len(population)} releases"
     )
     subtitle = (
-        f"budget {args.budget} per {budget_window:g} s, concurrency {args.concurrency}, "
+        f"budget {args.budget} per {budget_window:g} s day "
+        f"({simulated_days(horizon, budget_window)} days), concurrency {args.concurrency}, "
         f"thumbnails {args.thumb_share:.0%}, seed {args.seed}; "
         f"fetches {sum(fetches.values())} vs floor {len({o.planned.release for o in outcomes})}"
     )
-    plot(args.plot, outcomes, horizon, title, subtitle)
+    plot(args.plot, outcomes, horizon, title, subtitle, budget_window)
     print(f"  plot: {args.plot}")
     return 0
 

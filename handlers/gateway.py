@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse
 
 from sleeve import __version__
 from sleeve.cache.answer_cache import AnswerCache
+from sleeve.cache.keys import path_key_prefixes
 from sleeve.cache.store import StoreUnavailable
-from sleeve.discogs_proxy import path_key_prefix
 from sleeve.errors import GatewayError
 from sleeve.hot_path import RenderedAnswers
 
@@ -49,9 +49,9 @@ class GatewayHandlers:
 
     async def purge_cache(self, request: Request, body: dict[str, Any]) -> JSONResponse:
         self._check_admin(request.headers.get("authorization"))
-        prefix = path_key_prefix(body["path"], whole_subtree=body.get("prefix", False))
+        prefixes = path_key_prefixes(body["path"], whole_subtree=body.get("prefix", False))
         try:
-            purged = await self._cache.store.purge_prefix(prefix)
+            purged = sum([await self._cache.store.purge_prefix(prefix) for prefix in prefixes])
         except StoreUnavailable:
             raise GatewayError(503, "The cache store is unavailable.") from None
         self._rendered.clear()  # this process at once; others within their fast-path max age

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import pathlib
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from sleeve.cache.http_caching import if_none_match
 from sleeve.clients import STATE_KEY, Client
 from sleeve.errors import GatewayError
+from sleeve.images.formats import sniff
 from sleeve.images.service import DiscogsImages
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -27,11 +32,24 @@ class ImageHandlers:
             raise GatewayError(503, "The image is being replaced; try again.", {"Retry-After": "1"})
         etag = f'"{stored.digest}"'
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-        if _matches(request.headers.get("if-none-match"), etag):
+        if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         return FileResponse(path, media_type=stored.content_type, headers=headers)
 
     head_image = get_image
+
+    async def get_blob(self, request: Request, digest: str) -> Response:
+        """Kept bytes by digest: public (the name is the content), never changing."""
+        path = await self._images.blobs.path(digest)
+        if path is None:
+            raise GatewayError(404, "sleeve keeps nothing under this digest.")
+        headers = {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE}
+        if if_none_match(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        content_type = sniff(await asyncio.to_thread(_first_bytes, path)) or "image/jpeg"
+        return FileResponse(path, media_type=content_type, headers=headers)
+
+    head_blob = get_blob
 
     def _check_key(self, request: Request) -> None:
         client = request.scope.get("state", {}).get(STATE_KEY)
@@ -45,9 +63,6 @@ class ImageHandlers:
             )
 
 
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    return header.strip() == "*" or etag in (
-        tag.strip().removeprefix("W/") for tag in header.split(",")
-    )
+def _first_bytes(path: pathlib.Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(64)

@@ -22,14 +22,19 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from adapters.coverart import CoverArtAdapter
 from adapters.discogs import DiscogsAdapter, DiscogsCredentials
 from adapters.http import HttpClient
+from adapters.musicbrainz import MusicBrainzAdapter
 from handlers import operation_resolver
+from handlers.coverart import CoverArtHandlers
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
 from handlers.image_stats import ImageStatsHandlers
 from handlers.images import ImageHandlers
+from handlers.links import LinkHandlers
 from handlers.meta import MetaHandlers
+from handlers.musicbrainz import MusicBrainzHandlers
 
 from . import errors
 from .access_log import AccessLogMiddleware
@@ -38,7 +43,8 @@ from .cache.freshness import FreshnessPolicy
 from .cache.store import CacheStore
 from .client_limits import ClientLimitMiddleware
 from .clients import ClientDirectory
-from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings
+from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings, UpstreamSettings
+from .coverart.service import CoverArt
 from .discogs_proxy import DiscogsProxy
 from .governance.breaker import CircuitBreaker
 from .governance.gate import UpstreamGate
@@ -47,8 +53,12 @@ from .governance.local_limiter import LocalLimiterBackend
 from .governance.retry import RetryPolicy
 from .hot_path import HotPathMiddleware, RenderedAnswers
 from .images.blob_store import BlobStore
+from .images.fetching import HostAllowList
 from .images.names import NameIndex
 from .images.service import DiscogsImages
+from .images.single_flight import ImageFlights
+from .musicbrainz.links import MusicBrainzLinks
+from .musicbrainz.proxy import MusicBrainzProxy
 from .openapi31 import SpecFirstApp, load_specification
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
@@ -66,6 +76,7 @@ MIDDLEWARES = [
 def create_app(settings: Settings) -> ASGIApp:
     """The gateway for ``settings``, as an ASGI app for any server."""
     http = HttpClient()
+    public_url = str(settings.server.public_url) if settings.server.public_url else None
     store = open_store(settings.cache)
     limiters, local_limiters = open_limiters(settings.cache), LocalLimiterBackend()
     cache = AnswerCache(store, _freshness(settings.cache), lock_ttl=settings.cache.lock_ttl)
@@ -74,10 +85,36 @@ def create_app(settings: Settings) -> ASGIApp:
     discogs = DiscogsProxy(
         discogs_adapter,
         cache,
-        _discogs_gate(settings.upstreams.discogs, discogs_adapter, limiters, local_limiters),
+        upstream_gate(
+            "Discogs",
+            settings.upstreams.discogs,
+            limiters,
+            local_limiters,
+            # Discogs counts per source address, 60/min with credentials and 25 without.
+            limit=settings.upstreams.discogs.rate_limit
+            if discogs_adapter.authenticated
+            else settings.upstreams.discogs.anonymous_rate_limit,
+            remaining_header="X-Discogs-Ratelimit-Remaining",
+        ),
         rendered=rendered,
-        public_url=str(settings.server.public_url) if settings.server.public_url else None,
+        public_url=public_url,
     )
+
+    musicbrainz = MusicBrainzProxy(
+        _musicbrainz_adapter(http, settings.upstreams.musicbrainz),
+        cache,
+        upstream_gate(
+            "MusicBrainz",
+            settings.upstreams.musicbrainz,
+            limiters,
+            local_limiters,
+            remaining_header="X-RateLimit-Remaining",
+        ),
+        rendered=rendered,
+    )
+
+    links = MusicBrainzLinks(musicbrainz)
+    cover_art = _cover_art(settings, http, cache, limiters, local_limiters, rendered)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
@@ -96,6 +133,9 @@ def create_app(settings: Settings) -> ASGIApp:
     admin_token = settings.server.admin_token
     handlers = (
         DiscogsHandlers(discogs),
+        MusicBrainzHandlers(musicbrainz),
+        CoverArtHandlers(cover_art, delivery=settings.images.cover_art_delivery),
+        LinkHandlers(links, public_url=public_url),
         MetaHandlers(specification.raw),
         ImageHandlers(images, require_key=settings.images.require_key),
         ImageStatsHandlers(images.blobs, images.budget, cache.counters),
@@ -147,29 +187,34 @@ def open_limiters(config: CacheSettings) -> LimiterBackend:
     return LocalLimiterBackend()
 
 
-def _discogs_gate(
-    config: DiscogsSettings,
-    adapter: DiscogsAdapter,
+def upstream_gate(
+    name: str,
+    config: UpstreamSettings,
     limiters: LimiterBackend,
     local_limiters: LimiterBackend,
+    *,
+    limit: int | None = None,
+    remaining_header: str | None = None,
 ) -> UpstreamGate:
-    """Discogs counts per source address, 60/min with credentials and 25 without.
+    """The gate every call to upstream ``name`` passes: its limit, breaker and retries.
 
-    The window sleeve keeps is a little longer than Discogs' own, so that the time a call
-    takes to arrive can never squeeze one window's calls into a shorter one upstream.
+    The window sleeve keeps is a little longer than the upstream's own (``window_margin``),
+    so that the time a call takes to arrive can never squeeze one window's calls into a
+    shorter one upstream. Limits are shared like the cache (through Redis).
     """
-    limit = config.rate_limit if adapter.authenticated else config.anonymous_rate_limit
+    limit = limit or config.rate_limit
     window = config.window + config.window_margin
+    key = f"upstream:{name.lower().replace(' ', '')}"
     return UpstreamGate(
-        "Discogs",
-        limiters.limiter("upstream:discogs", limit, window),
-        local_limiters.limiter("upstream:discogs", limit, window),
+        name,
+        limiters.limiter(key, limit, window),
+        local_limiters.limiter(key, limit, window),
         max_wait=config.max_wait,
         breaker=CircuitBreaker(
             failure_threshold=config.breaker_failures, open_for=config.breaker_open_for
         ),
         retry=RetryPolicy(max_attempts=config.attempts),
-        remaining_header="X-Discogs-Ratelimit-Remaining",
+        remaining_header=remaining_header,
     )
 
 
@@ -201,6 +246,39 @@ def _discogs_images(
     )
 
 
+def _cover_art(
+    settings: Settings,
+    http: HttpClient,
+    cache: AnswerCache,
+    limiters: LimiterBackend,
+    local_limiters: LimiterBackend,
+    rendered: RenderedAnswers,
+) -> CoverArt:
+    """Cover Art Archive listings through the cache; its images into the same image store
+    as Discogs' (content-addressed: one file however many names point at it)."""
+    config, images = settings.upstreams.coverartarchive, settings.images
+    blobs, names = BlobStore(images.path / "blobs"), NameIndex(images.path / "names")
+    return CoverArt(
+        CoverArtAdapter(
+            http,
+            base_url=str(config.base_url),
+            user_agent=config.user_agent,
+            connect_timeout=config.connect_timeout,
+            timeout=config.timeout,
+        ),
+        cache,
+        upstream_gate("Cover Art Archive", config, limiters, local_limiters),
+        blobs=blobs,
+        names=names,
+        flights=ImageFlights(names, blobs, cache.store, lock_ttl=settings.cache.lock_ttl),
+        allowed_hosts=HostAllowList(images.allowed_hosts),
+        max_bytes=images.max_bytes,
+        count=cache.count,
+        rendered=rendered,
+        public_url=str(settings.server.public_url) if settings.server.public_url else None,
+    )
+
+
 def _client_directory(config: ClientsSettings) -> ClientDirectory:
     return ClientDirectory(
         [(key.name, key.sha256, key.limit or config.limit) for key in config.keys],
@@ -215,6 +293,16 @@ def _freshness(config: CacheSettings) -> FreshnessPolicy:
         negative_ttl=config.negative_ttl,
         stale_while_revalidate=config.stale_while_revalidate,
         stale_if_error=config.stale_if_error,
+    )
+
+
+def _musicbrainz_adapter(http: HttpClient, config: UpstreamSettings) -> MusicBrainzAdapter:
+    return MusicBrainzAdapter(
+        http,
+        base_url=str(config.base_url),
+        user_agent=config.user_agent,
+        connect_timeout=config.connect_timeout,
+        timeout=config.timeout,
     )
 
 

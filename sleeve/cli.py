@@ -100,13 +100,14 @@ def _purge(settings: Settings, args: argparse.Namespace) -> int:
         print("sleeve: the path must start with '/', e.g. /artists/1", file=sys.stderr)
         return 2
     from .app import open_store
+    from .cache.keys import path_key_prefixes
     from .cache.store import StoreUnavailable
-    from .discogs_proxy import path_key_prefix
 
     async def purge() -> int:
         store = open_store(settings.cache)
         try:
-            return await store.purge_prefix(path_key_prefix(args.path, whole_subtree=args.prefix))
+            prefixes = path_key_prefixes(args.path, whole_subtree=args.prefix)
+            return sum([await store.purge_prefix(prefix) for prefix in prefixes])
         finally:
             await store.close()
 

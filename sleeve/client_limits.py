@@ -12,25 +12,42 @@ than refusing or waving everyone through.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cache.store import StoreUnavailable
 from .clients import STATE_KEY, Client, ClientDirectory, Refusal
+from .error_dialects import render_error
 from .governance.limiter import Admission, LimiterBackend
 
 logger = logging.getLogger("sleeve.clients")
 
 UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
 POLICY = "sleeve"
+ACOUSTICBRAINZ_PREFIX = "/api/v1/"
 
 
-def limit_headers(admission: Admission, limit: int, window: float) -> list[tuple[bytes, bytes]]:
+def limit_headers(
+    admission: Admission, limit: int, window: float, *, path: str = "/"
+) -> list[tuple[bytes, bytes]]:
+    """The client's count, as Discogs and the IETF draft say it (and as AcousticBrainz
+    said it, on AcousticBrainz paths)."""
     reset = math.ceil(admission.reset)
+    acousticbrainz = (
+        [
+            (b"x-ratelimit-limit", str(limit).encode()),
+            (b"x-ratelimit-remaining", str(admission.remaining).encode()),
+            (b"x-ratelimit-reset-in", str(reset).encode()),
+            (b"x-ratelimit-reset", str(math.ceil(time.time()) + reset).encode()),
+        ]
+        if path.startswith(ACOUSTICBRAINZ_PREFIX)
+        else []
+    )
     return [
+        *acousticbrainz,
         (b"x-discogs-ratelimit", str(limit).encode()),
         (b"x-discogs-ratelimit-used", str(admission.used).encode()),
         (b"x-discogs-ratelimit-remaining", str(admission.remaining).encode()),
@@ -61,21 +78,25 @@ class ClientLimitMiddleware:
             return
         client = self._directory.identify(scope)
         if isinstance(client, Refusal):
-            await _send_json(
-                send, client.status, client.message, [(b"www-authenticate", b"X-Sleeve-Key")]
+            await _send_error(
+                scope,
+                send,
+                client.status,
+                client.message,
+                [(b"www-authenticate", b"X-Sleeve-Key")],
             )
             return
         scope.setdefault("state", {})[STATE_KEY] = client
         admission = await self._admit(client)
-        headers = limit_headers(admission, client.limit, self._window)
+        headers = limit_headers(admission, client.limit, self._window, path=scope["path"])
         if not admission.admitted:
             retry_after = max(1, math.ceil(admission.retry_after))
             message = (
                 f"Rate limit of {client.limit} requests per {self._window:g} s reached; "
                 f"retry in {retry_after} s."
             )
-            await _send_json(
-                send, 429, message, [*headers, (b"retry-after", str(retry_after).encode())]
+            await _send_error(
+                scope, send, 429, message, [*headers, (b"retry-after", str(retry_after).encode())]
             )
             return
 
@@ -98,16 +119,21 @@ class ClientLimitMiddleware:
             ).acquire()
 
 
-async def _send_json(
-    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
+async def _send_error(
+    scope: Scope, send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
 ) -> None:
-    body = json.dumps({"message": message}).encode()
+    accept = next(
+        (value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"), None
+    )
+    body, content_type = render_error(
+        scope["path"], scope.get("query_string", b"").decode("latin-1"), accept, message
+    )
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type.encode()),
                 (b"content-length", str(len(body)).encode()),
                 *headers,
             ],

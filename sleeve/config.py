@@ -70,6 +70,12 @@ class UpstreamSettings(_Section):
     )
     rate_limit: int = Field(1, ge=1, description="Calls allowed per window.")
     window: float = Field(1.0, gt=0, description="The upstream's window, in seconds.")
+    window_margin: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds added to the window sleeve keeps, so that calls delayed on the "
+        "way cannot squeeze into one upstream window.",
+    )
     attempts: int = Field(3, ge=1, description="Tries per call, retries included.")
     breaker_failures: int = Field(5, ge=1, description="Failures in a row that open the breaker.")
     breaker_open_for: float = Field(30.0, gt=0, description="Rest before probing again.")
@@ -80,12 +86,7 @@ class DiscogsSettings(UpstreamSettings):
     rate_limit: int = Field(60, ge=1, description="Calls per window with credentials.")
     anonymous_rate_limit: int = Field(25, ge=1, description="Calls per window without.")
     window: float = Field(60, gt=0, description="Discogs' moving window, in seconds.")
-    window_margin: float = Field(
-        0.25,
-        ge=0,
-        description="Seconds added to the window sleeve keeps, so that calls delayed on the "
-        "way cannot squeeze into one upstream window.",
-    )
+    window_margin: float = Field(0.25, ge=0)
     token: SecretStr | None = Field(None, description="Personal access token.")
     key: SecretStr | None = Field(None, description="Consumer key (with secret).")
     secret: SecretStr | None = Field(None, description="Consumer secret (with key).")
@@ -136,10 +137,19 @@ class UpstreamsSettings(_Section):
     # also announce theirs in headers.
     discogs: DiscogsSettings = DiscogsSettings()
     musicbrainz: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"), rate_limit=1, window=1
+        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"),
+        rate_limit=1,
+        window=1,
+        window_margin=0.1,
     )
     coverartarchive: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://coverartarchive.org"), rate_limit=10, window=1, timeout=10
+        # archive.org has had week-long outages: fail fast, serve what is kept.
+        base_url=AnyHttpUrl("https://coverartarchive.org"),
+        rate_limit=10,
+        window=1,
+        connect_timeout=3,
+        timeout=10,
+        max_wait=5,
     )
     acousticbrainz: UpstreamSettings = UpstreamSettings(
         base_url=AnyHttpUrl("https://acousticbrainz.org"), rate_limit=10, window=10
@@ -165,8 +175,17 @@ class ImagesSettings(_Section):
     )
     budget_window: float = Field(86400, gt=0, description="The budget's moving window (s).")
     allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["i.discogs.com", "img.discogs.com", "s.discogs.com"],
-        description="The only hosts images are fetched from (host or host:port).",
+        default_factory=lambda: [
+            *("i.discogs.com", "img.discogs.com", "s.discogs.com"),
+            *("coverartarchive.org", "archive.org", ".archive.org"),
+        ],
+        description="The only hosts images are fetched from (host, host:port, or .domain for "
+        "every host under domain).",
+    )
+    cover_art_delivery: Literal["bytes", "redirect"] = Field(
+        "bytes",
+        description="Cover Art Archive images: the bytes, or a 307 to the kept copy "
+        "(/_sleeve/blobs/{digest}).",
     )
     max_bytes: int = Field(20 << 20, gt=0, description="Largest image kept.")
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -28,6 +28,7 @@ from adapters.http import UpstreamResponse
 from .cache.answer_cache import AnswerCache, Served
 from .cache.freshness import resource_kind
 from .cache.http_caching import cache_status
+from .cache.keys import cache_key
 from .cached_response import cached_response
 from .clients import STATE_KEY as CLIENT_STATE_KEY
 from .clients import Client
@@ -42,21 +43,9 @@ logger = logging.getLogger("sleeve.discogs")
 # Discogs' own names for itself; old answers say http, new ones https.
 CANONICAL_BASES = ("https://api.discogs.com", "http://api.discogs.com")
 DEFAULT_RETRY_AFTER = 60
+# Answers about these gain a link to their MusicBrainz counterparts (handlers/links.py).
+LINKED_ENTITY = re.compile(r"^/(releases|masters|artists|labels)/[0-9]+$")
 _PASSED_HEADERS = ("X-Discogs-Media-Type",)
-
-
-def cache_key(path: str, query: list[tuple[str, str]], media_type: str | None) -> str:
-    """The store key of a public Discogs GET: upstream, method, path, sorted query (the
-    declared parameters only, so never credentials) and representation.
-
-    Every key of a path starts with :func:`path_key_prefix` of it, which purges rely on.
-    """
-    return f"{path_key_prefix(path)}{urlencode(sorted(query))}#{media_type or 'default'}"
-
-
-def path_key_prefix(path: str, *, whole_subtree: bool = False) -> str:
-    """The key prefix of every cached answer for ``path`` (or every path under it)."""
-    return f"discogs:GET:{path}" if whole_subtree else f"discogs:GET:{path}?"
 
 
 class DiscogsProxy:
@@ -155,6 +144,8 @@ class DiscogsProxy:
         base = self._public_url or str(request.base_url)
         rewriter = UrlRewriter(self._upstream_bases, base)
         document = point_images_at_sleeve(rewriter.body(_decode(body)), path, base)
+        if LINKED_ENTITY.match(path) and isinstance(document, dict):
+            document["musicbrainz_url"] = f"{base.rstrip('/')}{path}/musicbrainz"
         headers = {"Vary": "Accept"}
         if "Link" in upstream_headers:
             headers["Link"] = rewriter.link_header(upstream_headers["Link"])

@@ -1,4 +1,5 @@
-"""Errors as clients see them: a status and a Discogs-shaped ``{"message": …}`` body.
+"""Errors as clients see them: a status and a body in the upstream's own dialect
+(:mod:`sleeve.error_dialects`; Discogs' ``{"message": …}`` unless the path is another's).
 
 Every failure, whatever raised it (connexion's validation, routing, an upstream, a bug),
 leaves sleeve through :func:`error_response`, so clients meet one shape and no stack trace
@@ -8,7 +9,6 @@ or secret ever reaches them.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from collections.abc import Iterator, Mapping
 
@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from adapters.http import RequestTooLong, UpstreamError, UpstreamTimeout
 
+from .error_dialects import render_error
 from .governance.gate import UpstreamBusy
 
 logger = logging.getLogger("sleeve.errors")
@@ -40,20 +41,24 @@ class GatewayError(Exception):
 
 
 def error_response(
-    status: int, message: str, headers: Mapping[str, str] | None = None
+    request: ConnexionRequest, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> ConnexionResponse:
+    """The error in the dialect of the upstream whose path was asked for."""
+    body, content_type = render_error(
+        request.url.path, request.url.query, request.headers.get("accept"), message
+    )
     return ConnexionResponse(
         status_code=status,
-        mimetype="application/json",
-        content_type="application/json",
-        body=json.dumps({"message": message}),
+        mimetype=content_type.split(";", 1)[0],
+        content_type=content_type,
+        body=body,
         headers=dict(headers or {}),
     )
 
 
 async def on_gateway_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, GatewayError)
-    return error_response(exc.status, exc.message, exc.headers)
+    return error_response(request, exc.status, exc.message, exc.headers)
 
 
 async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -62,20 +67,20 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     message = exc.detail or exc.title or "Bad request"
     if exc.status >= 500:
         logger.error("%s %s: %s", request.method, request.url.path, message)
-    return error_response(exc.status, message, exc.headers)
+    return error_response(request, exc.status, message, exc.headers)
 
 
 async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Routing failures: no such path (404) or no such method on it (405)."""
     assert isinstance(exc, HTTPException)
     message = _STOCK_MESSAGES.get(exc.status_code) or exc.detail
-    return error_response(exc.status_code, message, exc.headers)
+    return error_response(request, exc.status_code, message, exc.headers)
 
 
 async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A bug: logged with its traceback here, a plain 500 for the client."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "Internal error: sleeve failed to answer this request.")
+    return error_response(request, 500, "Internal error: sleeve failed to answer this request.")
 
 
 @contextlib.contextmanager

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.emulators.coverart import CoverArtEmulator
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
+from tests.emulators.musicbrainz import MusicBrainzEmulator
 from tests.servers import gateway
 
 ADMIN_TOKEN = "test-admin-token"
@@ -20,6 +22,23 @@ ADMIN_TOKEN = "test-admin-token"
 class RunningEmulator:
     emulator: DiscogsEmulator
     url: str
+
+
+@dataclass(frozen=True)
+class RunningMusicBrainz:
+    emulator: MusicBrainzEmulator
+    url: str  # without /ws/2, as a client's host setting
+
+
+@dataclass(frozen=True)
+class RunningCoverArt:
+    emulator: CoverArtEmulator
+    url: str
+
+    @property
+    def host(self) -> str:
+        """``127.0.0.1:PORT``: what ``images.allowed_hosts`` must name to fetch from it."""
+        return self.url.removeprefix("http://")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,11 +56,39 @@ def discogs() -> Iterator[RunningEmulator]:
         yield RunningEmulator(emulator, url)
 
 
+@pytest.fixture(scope="session")
+def musicbrainz() -> Iterator[RunningMusicBrainz]:
+    """A MusicBrainz emulator whose own limit is far above what the suite sends (tests of
+    sleeve's 1/s governance bring their own)."""
+    emulator = MusicBrainzEmulator(rate_limit=1_000_000)
+    with EmulatorThread(emulator) as url:
+        yield RunningMusicBrainz(emulator, url)
+
+
+@pytest.fixture(scope="session")
+def coverart() -> Iterator[RunningCoverArt]:
+    emulator = CoverArtEmulator()
+    with EmulatorThread(emulator) as url:
+        yield RunningCoverArt(emulator, url)
+
+
+def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverArt) -> dict:
+    """Gateway settings pointing MusicBrainz and the Cover Art Archive at the emulators."""
+    return {
+        "upstreams": {
+            "musicbrainz": {"base_url": f"{musicbrainz.url}/ws/2", "rate_limit": 1_000_000},
+            "coverartarchive": {"base_url": coverart.url, "rate_limit": 1_000_000},
+        },
+        "images": {"require_key": False, "allowed_hosts": [coverart.host]},
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fresh_upstream_and_cache(request: pytest.FixtureRequest) -> None:
-    """Each test starts with an emulator that counted nothing and an empty gateway cache."""
-    if "discogs" in request.fixturenames:
-        request.getfixturevalue("discogs").emulator.reset()
+    """Each test starts with emulators that counted nothing and an empty gateway cache."""
+    for name in ("discogs", "musicbrainz", "coverart"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).emulator.reset()
     if "gateway_url" in request.fixturenames:
         purged = httpx.post(
             f"{request.getfixturevalue('gateway_url')}/_sleeve/cache/purge",
@@ -57,9 +104,19 @@ def gateway_cache(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def gateway_url(discogs: RunningEmulator, gateway_cache: pathlib.Path) -> Iterator[str]:
-    """A gateway in front of the session's emulator, validating its own answers."""
+def gateway_url(
+    discogs: RunningEmulator,
+    musicbrainz: RunningMusicBrainz,
+    coverart: RunningCoverArt,
+    gateway_cache: pathlib.Path,
+) -> Iterator[str]:
+    """A gateway in front of the session's emulators, validating its own answers."""
+    settings = metabrainz_settings(musicbrainz, coverart)
+    settings["images"]["require_key"] = True  # as shipped
     with gateway(
-        discogs.url, cache={"path": str(gateway_cache)}, server={"admin_token": ADMIN_TOKEN}
+        discogs.url,
+        cache={"path": str(gateway_cache)},
+        server={"admin_token": ADMIN_TOKEN},
+        **settings,
     ) as url:
         yield url

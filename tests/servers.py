@@ -23,6 +23,8 @@ from sleeve.app import create_app
 from sleeve.config import Settings, load_settings, merge_into
 from tests.cache.redis_server import free_port
 
+CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+
 
 @contextmanager
 def serving(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
@@ -57,7 +59,10 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
                 # Limits far above what the tests send, unless a test is about limits.
                 "rate_limit": 1_000_000,
                 "anonymous_rate_limit": 1_000_000,
-            }
+            },
+            # Never the real services: a closed port, unless a test brings an emulator.
+            "musicbrainz": {"base_url": f"{CLOSED}/ws/2", "rate_limit": 1_000_000},
+            "coverartarchive": {"base_url": CLOSED, "rate_limit": 1_000_000},
         },
         "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }

@@ -165,15 +165,15 @@ async def test_a_crashed_filler_elsewhere_blocks_others_only_until_its_lock_expi
     discogs: RunningEmulator, tmp_path: pathlib.Path
 ) -> None:
     """Another process took the fill lock and died: the lock's TTL bounds the wait."""
+    from sleeve.cache.keys import cache_key
     from sleeve.cache.sqlite_store import SQLiteStore
-    from sleeve.discogs_proxy import cache_key
 
     cache = {"path": str(tmp_path / "shared.db"), "lock_ttl": 1.0}
-    crashed = SQLiteStore(tmp_path / "shared.db")
     key = cache_key("/labels/3", [], None)
-    assert await crashed.try_lock(f"fill:{key}", ttl=1.0) is not None  # and never unlocks
-    await crashed.close()
     with gateway(discogs.url, cache=cache) as url:
+        crashed = SQLiteStore(tmp_path / "shared.db")  # taken once the gateway is up
+        assert await crashed.try_lock(f"fill:{key}", ttl=1.0) is not None  # and never unlocks
+        await crashed.close()
         async with httpx.AsyncClient(timeout=10) as client:
             started = time.monotonic()
             answer = await client.get(f"{url}/labels/3")

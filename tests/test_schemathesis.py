@@ -37,6 +37,19 @@ SEED = 20_240_601
 RUN_TIMEOUT = 170  # seconds; the run itself takes a fraction of this
 
 
+# Everything else is set on the command line.
+CONFIG = """
+# MusicBrainz' browse-or-search operations need exactly one of `query` or a linked entity.
+# OpenAPI cannot say "exactly one of these parameters" (each operation's description says
+# it), so a request valid by the schema alone may rightly be answered 400.
+[[operations]]
+include-operation-id-regex = "^list[A-Z][A-Za-z]*$"
+checks.positive_data_acceptance.expected-statuses = [
+    "2XX", "3XX", "400", "401", "403", "404", "409", "429", "5XX",
+]
+"""
+
+
 def _schemathesis_command() -> list[str]:
     """The CLI of the schemathesis installed next to this interpreter."""
     script = pathlib.Path(sys.executable).parent / "schemathesis"
@@ -86,7 +99,7 @@ def test_schemathesis_finds_no_contract_violations(
     gateway_url: str, discogs: RunningEmulator, tmp_path: pathlib.Path
 ) -> None:
     config_file = tmp_path / "schemathesis.toml"
-    config_file.write_text("# Everything is set on the command line.\n", encoding="utf-8")
+    config_file.write_text(CONFIG, encoding="utf-8")
     command = [*_schemathesis_command(), *schemathesis_arguments(gateway_url, config_file)]
     env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
 

@@ -38,8 +38,9 @@ from .store import CacheStore, StoreUnavailable
 logger = logging.getLogger("sleeve.cache")
 
 Fetch = Callable[[], Awaitable[UpstreamResponse]]
-CACHEABLE = frozenset({200, 404})
-KEPT_HEADERS = ("Link", "X-Discogs-Media-Type", "Retry-After")
+# 307: where the Cover Art Archive keeps an image (sleeve keeps the way, then the bytes).
+CACHEABLE = frozenset({200, 307, 404})
+KEPT_HEADERS = ("Link", "X-Discogs-Media-Type", "Retry-After", "Location")
 
 
 @dataclass(frozen=True, slots=True)

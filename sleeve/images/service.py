@@ -13,7 +13,6 @@ future, across processes through a store lock (waiters watch the name index).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,8 +30,10 @@ from ..cache.store import CacheStore, StoreUnavailable
 from ..errors import GatewayError
 from ..governance.limiter import Admission, RateLimiter
 from .blob_store import BlobStore
-from .formats import NotAnImage, sniff, thumbnail
+from .fetching import HostAllowList, checked_image
+from .formats import thumbnail
 from .names import NameIndex, StoredImage
+from .single_flight import ImageFlights
 
 logger = logging.getLogger("sleeve.images")
 
@@ -63,17 +64,16 @@ class DiscogsImages:
         self._http = http
         self.blobs = blobs
         self._names = names
-        self._locks = locks
+        self._flights = ImageFlights(
+            names, blobs, locks, lock_ttl=lock_ttl, poll_interval=poll_interval
+        )
         self.budget = budget
         self._budget_fallback = budget_fallback
-        self._allowed = frozenset(host.lower() for host in allowed_hosts)
+        self._allowed = HostAllowList(allowed_hosts)
         self._headers = {"User-Agent": user_agent, "Accept": "image/*"}
         self._timeout = client_timeout(min(5.0, timeout), timeout)
         self._max_bytes = max_bytes
         self._count = count
-        self._lock_ttl = lock_ttl
-        self._poll_interval = poll_interval
-        self._in_flight: dict[str, asyncio.Future[StoredImage]] = {}
 
     async def image(self, kind: str, entity_id: int, index: int, size: int | None) -> StoredImage:
         """The stored image (fetching or making it first if need be)."""
@@ -90,53 +90,10 @@ class DiscogsImages:
         self._count(f"images-day:{datetime.now(UTC):%Y-%m-%d}", outcome)
 
     async def _stored(self, name: str) -> StoredImage | None:
-        stored = await self._names.get(name)
-        if stored is None or await self.blobs.path(stored.digest) is None:
-            return None
-        return stored
+        return await self._flights.stored(name)
 
     async def _once(self, name: str, make: Callable[[], Awaitable[StoredImage]]) -> StoredImage:
-        leader = self._in_flight.get(name)
-        if leader is not None:
-            return await asyncio.shield(leader)
-        future: asyncio.Future[StoredImage] = asyncio.get_running_loop().create_future()
-        self._in_flight[name] = future
-        try:
-            stored = await self._under_lock(name, make)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()
-            raise
-        else:
-            future.set_result(stored)
-            return stored
-        finally:
-            del self._in_flight[name]
-
-    async def _under_lock(
-        self, name: str, make: Callable[[], Awaitable[StoredImage]]
-    ) -> StoredImage:
-        lock = f"image:{name}"
-        token = await self._try_lock(lock)
-        deadline = asyncio.get_running_loop().time() + self._lock_ttl
-        while token is None and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(self._poll_interval)  # another process is making it
-            stored = await self._stored(name)
-            if stored is not None:
-                return stored
-            token = await self._try_lock(lock)
-        try:
-            return await self._stored(name) or await make()
-        finally:
-            if token:
-                with contextlib.suppress(StoreUnavailable):  # it expires by itself
-                    await self._locks.unlock(lock, token)
-
-    async def _try_lock(self, name: str) -> str | None:
-        try:
-            return await self._locks.try_lock(name, self._lock_ttl)
-        except StoreUnavailable:
-            return ""  # no shared lock to be had: coalesced in this process only
+        return await self._flights.once(name, make)
 
     async def _make(
         self, name: str, kind: str, entity_id: int, index: int, size: int | None
@@ -180,19 +137,7 @@ class DiscogsImages:
             )
         if answer.status != 200:
             raise GatewayError(502, f"Discogs answered {answer.status} for the image.")
-        return self._checked(answer.body)
-
-    def _checked(self, body: bytes) -> tuple[bytes, str]:
-        if len(body) > self._max_bytes:
-            raise GatewayError(502, "Discogs sent an image larger than sleeve keeps.")
-        content_type = sniff(body)
-        if content_type is None:
-            raise GatewayError(502, "Discogs sent something that is not an image.")
-        try:  # decode it once: a truncated image is refused now, not served forever
-            thumbnail(body, 150)
-        except NotAnImage:
-            raise GatewayError(502, "Discogs sent a broken image.") from None
-        return body, content_type
+        return checked_image(answer.body, max_bytes=self._max_bytes, upstream="Discogs")
 
     async def _upstream_url(self, kind: str, entity_id: int, index: int) -> str:
         document = await self._document(f"/{kind}/{entity_id}")
@@ -200,16 +145,10 @@ class DiscogsImages:
         uri = images[index].get("uri") if index < len(images) else None
         if not isinstance(uri, str) or not uri:
             raise GatewayError(404, f"Discogs has no image {index} for {kind[:-1]} {entity_id}.")
-        parts = urlsplit(uri)
-        if parts.scheme not in ("http", "https") or not self._allowed_host(parts):
-            logger.warning("refused an image URL on a host not allowed: %s", parts.hostname)
+        if not self._allowed.allows(uri):
+            logger.warning("refused an image URL on a host not allowed: %s", urlsplit(uri).hostname)
             raise GatewayError(502, "The image is on a host sleeve does not fetch from.")
         return uri
-
-    def _allowed_host(self, parts: object) -> bool:
-        hostname = (getattr(parts, "hostname", None) or "").lower()
-        netloc = (getattr(parts, "netloc", "") or "").lower()
-        return hostname in self._allowed or netloc in self._allowed
 
     async def _spend_budget(self) -> None:
         admission = await self._admit()

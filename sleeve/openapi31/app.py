@@ -45,12 +45,28 @@ class URIParser2020(OpenAPIURIParser):
             schema = definition.get("schema", {})
             texts = [values] if _in == "path" else values
             if "array" in schema_types(schema):
-                joined = self._resolve_param_duplicates(texts, definition, _in)
-                items = self._split(joined, definition, _in)
+                items = (
+                    texts
+                    if _exploded_query(definition, _in)
+                    else self._split(
+                        self._resolve_param_duplicates(texts, definition, _in), definition, _in
+                    )
+                )
                 resolved[name] = [coerce_scalar(item, schema.get("items", {})) for item in items]
             else:
                 resolved[name] = coerce_scalar(texts[-1], schema)
         return resolved
+
+
+def _exploded_query(definition: dict[str, Any], where: str) -> bool:
+    """Form style, exploded (a query array's default): one item per occurrence, commas and
+    all. connexion joins the occurrences with commas and splits them again, which breaks
+    an item holding a comma (a URL, say)."""
+    return (
+        where == "query"
+        and definition.get("style", "form") == "form"
+        and definition.get("explode", True)
+    )
 
 
 class ParameterBinder(AsyncParameterDecorator):

@@ -55,6 +55,10 @@ def describe(error: ValidationError) -> str:
     jsonschema quotes the whole offending value; a 100 kB string is shortened, not echoed.
     """
     message = error.message
+    if error.validator == "pattern" and len(str(error.validator_value)) > _PATTERN_LIMIT:
+        # A pattern listing allowed values is no help quoted back; the parameter's
+        # description lists them.
+        message = f"{error.instance!r} is not one of the allowed values (see the description)"
     quoted = repr(error.instance)
     if len(quoted) > _QUOTE_LIMIT and quoted in message:
         message = message.replace(quoted, f"{quoted[: _QUOTE_LIMIT - 12]}…{quoted[-8:]}")
@@ -63,6 +67,7 @@ def describe(error: ValidationError) -> str:
 
 
 _QUOTE_LIMIT = 60
+_PATTERN_LIMIT = 80
 
 
 _MISSING = object()

@@ -17,6 +17,8 @@ _EXPORTS = {
     "start_in_thread": ".discogs",
     "Catalogue": ".discogs_data",
     "build_catalogue": ".discogs_data",
+    "MusicBrainzEmulator": ".musicbrainz",
+    "CoverArtEmulator": ".coverart",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -37,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from aiohttp import web
 
@@ -704,6 +704,14 @@ class DiscogsEmulator:
 # --- running it from synchronous code ----------------------------------------------------
 
 
+class Servable(Protocol):
+    """Anything ``EmulatorThread`` can run: an emulator with ``serve(host, port)``."""
+
+    def serve(
+        self, host: str = ..., port: int = ...
+    ) -> contextlib.AbstractAsyncContextManager[str]: ...
+
+
 class EmulatorThread:
     """Run an emulator on its own event loop in a daemon thread.
 
@@ -713,7 +721,7 @@ class EmulatorThread:
             ...
     """
 
-    def __init__(self, emulator: DiscogsEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, emulator: Servable, host: str = "127.0.0.1", port: int = 0) -> None:
         self.emulator = emulator
         self.host = host
         self.port = port
@@ -763,7 +771,7 @@ class EmulatorThread:
 
 
 def start_in_thread(
-    emulator: DiscogsEmulator, host: str = "127.0.0.1", port: int = 0
+    emulator: Servable, host: str = "127.0.0.1", port: int = 0
 ) -> tuple[str, Callable[[], None]]:
     """Start ``emulator`` in a daemon thread; returns ``(base_url, stop)``."""
     runner = EmulatorThread(emulator, host, port)

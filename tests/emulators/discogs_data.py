@@ -19,6 +19,7 @@ Ids worth knowing (see also ``Catalogue``):
 - master 1 has 64 versions (main release 1); master 4 points at a deleted main release.
 - label 1 has more than 100 releases and sublabel 2; label 2 has ``parent_label`` 1.
 - releases 5 and 6 (and 2001-2125) have no master; release 4 and 5 have ``lowest_price: null``.
+- ``build_catalogue(extra_releases=N)`` adds releases 100001-… with a cover each (opt-in).
 """
 
 from __future__ import annotations
@@ -575,6 +576,34 @@ def standalone_specs(count: int = 125) -> list[ReleaseSpec]:
     return specs
 
 
+GENERATED_FIRST_ID = 100_001  # far above the hand-made and listed ranges (1-2125)
+
+
+def generated_specs(count: int) -> list[ReleaseSpec]:
+    """Releases 100001-…: a bulk of plain CDs by artist 3 on label 3, each with one cover.
+
+    Only for catalogues asked to be larger (``build_catalogue(extra_releases=…)``), such
+    as the image long-tail benchmark's: enough distinct covers for a daily image budget to
+    run out. Artist 3 and label 3 carry them, so artist 1's and label 1's lists (which the
+    tests count) stay the same even then.
+    """
+    return [
+        ReleaseSpec(
+            id=GENERATED_FIRST_ID + n,
+            title=f"Bulk Placeholder {n + 1}",
+            artists=[(3, "")],
+            labels=[(3, f"MTM-B{n + 1:05d}")],
+            format="CD",
+            descriptions=["Album"],
+            released=str(1990 + n % 30),
+            country=VERSION_COUNTRIES[n % len(VERSION_COUNTRIES)],
+            tracks=[f"Bulk Track {n + 1}"],
+            image_sizes=[(500, 500)],
+        )
+        for n in range(count)
+    ]
+
+
 # --- masters --------------------------------------------------------------------------
 
 
@@ -961,11 +990,19 @@ def _role_of(release: Doc, artist_id: int) -> str | None:
     return None
 
 
-def build_catalogue() -> Catalogue:
-    """Build the whole sample catalogue (fresh objects each call; callers may mutate)."""
+def build_catalogue(extra_releases: int = 0) -> Catalogue:
+    """Build the whole sample catalogue (fresh objects each call; callers may mutate).
+
+    ``extra_releases`` adds that many generated releases with a cover each (ids from
+    ``GENERATED_FIRST_ID``), for benchmarks that need more images than the sample has;
+    the default is exactly the sample catalogue the tests know.
+    """
+    if extra_releases < 0:
+        raise ValueError(f"extra_releases must be >= 0, not {extra_releases}")
     artists = build_artists()
     labels = build_labels()
     specs = handwritten_release_specs() + version_specs() + standalone_specs()
+    specs += generated_specs(extra_releases)
     releases = {s.id: build_release(s, artists, labels) for s in specs}
     return Catalogue(
         artists=artists,

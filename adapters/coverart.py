@@ -1,0 +1,33 @@
+"""The Cover Art Archive adapter: listings and image look-ups, redirects not followed.
+
+The archive answers image requests with a 307 to archive.org; sleeve wants to see (and
+cache) that redirect, and to check each hop against its allow-list before following it,
+so nothing here follows redirects by itself.
+"""
+
+from __future__ import annotations
+
+from .http import HttpClient, UpstreamResponse, client_timeout
+
+NAME = "Cover Art Archive"
+
+
+class CoverArtAdapter:
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        base_url: str,
+        user_agent: str,
+        connect_timeout: float,
+        timeout: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = http
+        self._user_agent = user_agent
+        self._timeout = client_timeout(connect_timeout, timeout)
+
+    async def get(self, url: str, *, accept: str) -> UpstreamResponse:
+        """GET ``url``: a path under :attr:`base_url`, or a redirect target it pointed at."""
+        headers = {"User-Agent": self._user_agent, "Accept": accept}
+        return await self._http.get(NAME, url, params=[], headers=headers, timeout=self._timeout)

@@ -1,0 +1,1 @@
+"""The Cover Art Archive behind sleeve: listings through the cache, images from the store."""

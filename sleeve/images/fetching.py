@@ -1,0 +1,45 @@
+"""Fetching image bytes from an upstream host safely: allow-listed hosts only, a size cap,
+and bytes that decode as an image, so nothing else is ever kept and served forever."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from ..errors import GatewayError
+from .formats import NotAnImage, sniff, thumbnail
+
+
+class HostAllowList:
+    """Hosts images may be fetched from: ``host``, ``host:port``, or ``.domain`` for any
+    host under ``domain`` (archive.org serves from ``ia800….us.archive.org``)."""
+
+    def __init__(self, hosts: Iterable[str]) -> None:
+        entries = [host.lower() for host in hosts]
+        self._exact = frozenset(entry for entry in entries if not entry.startswith("."))
+        self._suffixes = tuple(entry for entry in entries if entry.startswith("."))
+
+    def allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        hostname, netloc = (parts.hostname or "").lower(), parts.netloc.lower()
+        return (
+            hostname in self._exact
+            or netloc in self._exact
+            or (bool(hostname) and hostname.endswith(self._suffixes))
+        )
+
+
+def checked_image(body: bytes, *, max_bytes: int, upstream: str) -> tuple[bytes, str]:
+    """``(body, content type)`` if ``body`` is a whole image of a size sleeve keeps."""
+    if len(body) > max_bytes:
+        raise GatewayError(502, f"{upstream} sent an image larger than sleeve keeps.")
+    content_type = sniff(body)
+    if content_type is None:
+        raise GatewayError(502, f"{upstream} sent something that is not an image.")
+    try:  # decode it once: a truncated image is refused now, not served forever
+        thumbnail(body, 150)
+    except NotAnImage:
+        raise GatewayError(502, f"{upstream} sent a broken image.") from None
+    return body, content_type

@@ -1,0 +1,1 @@
+"""MusicBrainz behind sleeve: the rules of its requests and the proxy that forwards them."""

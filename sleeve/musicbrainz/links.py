@@ -1,0 +1,70 @@
+"""From a Discogs entity to its MusicBrainz counterparts, through MusicBrainz' url-rels.
+
+MusicBrainz records Discogs pages as URL entities (``https://www.discogs.com/release/1``)
+related to releases, release groups, artists and labels; the reverse look-up
+``/ws/2/url?resource=…&inc=…-rels`` finds them. It goes through the same cache and the
+same one-per-second governance as a client's identical request (same key), so a link
+costs one upstream call per Discogs entity per cache lifetime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .proxy import MusicBrainzProxy
+
+DISCOGS_WEB = "https://www.discogs.com"
+# Discogs API collection → Discogs web path → the MusicBrainz entity that links to it.
+DISCOGS_KINDS = {
+    "releases": ("release", "release"),
+    "masters": ("master", "release-group"),
+    "artists": ("artist", "artist"),
+    "labels": ("label", "label"),
+}
+RELATION_INCLUDES = "artist-rels+label-rels+release-group-rels+release-rels"
+
+
+@dataclass(frozen=True)
+class MusicBrainzLink:
+    entity: str  # release | release-group | artist | label
+    mbid: str
+    name: str | None
+
+
+def discogs_web_url(kind: str, entity_id: int) -> str:
+    return f"{DISCOGS_WEB}/{DISCOGS_KINDS[kind][0]}/{entity_id}"
+
+
+class MusicBrainzLinks:
+    def __init__(self, musicbrainz: MusicBrainzProxy) -> None:
+        self._musicbrainz = musicbrainz
+
+    async def of_discogs(self, kind: str, entity_id: int) -> list[MusicBrainzLink]:
+        """The MusicBrainz entities of the counterpart kind that link to this Discogs page
+        (none when MusicBrainz knows no such URL)."""
+        query = [("resource", discogs_web_url(kind, entity_id)), ("inc", RELATION_INCLUDES)]
+        document = await self._musicbrainz.document("/ws/2/url", query, "url")
+        if not isinstance(document, dict):
+            return []
+        wanted = DISCOGS_KINDS[kind][1]
+        return [
+            MusicBrainzLink(wanted, target["id"], target.get("title") or target.get("name"))
+            for relation in document.get("relations") or []
+            if relation.get("target-type") == wanted
+            and isinstance(target := _target(relation), dict)
+            and isinstance(target.get("id"), str)
+        ]
+
+    async def release_group_of(self, release_mbid: str) -> str | None:
+        """The release group a MusicBrainz release belongs to."""
+        document = await self._musicbrainz.document(
+            f"/ws/2/release/{release_mbid}", [("inc", "release-groups")], "release"
+        )
+        group = document.get("release-group") if isinstance(document, dict) else None
+        return group.get("id") if isinstance(group, dict) else None
+
+
+def _target(relation: dict) -> object:
+    """The related entity; JSON spells ``release-group`` as the key ``release_group``."""
+    kind = str(relation.get("target-type", ""))
+    return relation.get(kind.replace("-", "_"), relation.get(kind))

@@ -1,0 +1,136 @@
+"""What MusicBrainz accepts: MBIDs, ``inc`` values per entity, browse links per entity.
+
+Checked here, before anything is sent, so that a mistake costs the client a clear 400 in
+MusicBrainz' own words and costs nobody one of the one-per-second upstream calls. The
+lists follow the web service documentation (https://musicbrainz.org/doc/MusicBrainz_API).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ..errors import GatewayError
+
+MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+RELATABLE = (
+    "area", "artist", "event", "genre", "instrument", "label", "place", "recording",
+    "release", "release-group", "series", "url", "work",
+)  # fmt: skip
+RELATIONS = tuple(f"{entity}-rels" for entity in RELATABLE)
+# The public ones only: ``user-tags`` and the like need a MusicBrainz login, and sleeve
+# has none to give (it would forward MusicBrainz' 401 for every such request).
+TAGS = ("tags", "genres")
+RATINGS = ("ratings",)
+_MISC = ("aliases", "annotation")
+
+LOOKUP_INCLUDES: Mapping[str, frozenset[str]] = {
+    entity: frozenset(includes)
+    for entity, includes in {
+        "area": (*_MISC, *TAGS, *RELATIONS),
+        "artist": (
+            "recordings", "releases", "release-groups", "works", "various-artists",
+            "discids", "media", "isrcs", *_MISC, *TAGS, *RATINGS, *RELATIONS,
+        ),
+        "event": (*_MISC, *TAGS, *RATINGS, *RELATIONS),
+        "instrument": (*_MISC, *TAGS, *RELATIONS),
+        "label": ("releases", "discids", "media", *_MISC, *TAGS, *RATINGS, *RELATIONS),
+        "place": (*_MISC, *TAGS, *RELATIONS),
+        "recording": (
+            "artists", "releases", "discids", "media", "artist-credits", "isrcs",
+            "work-level-rels", *_MISC, *TAGS, *RATINGS, *RELATIONS,
+        ),
+        "release": (
+            "artists", "labels", "recordings", "release-groups", "media",
+            "artist-credits", "discids", "isrcs", "recording-level-rels", "work-level-rels",
+            "release-group-level-rels", *_MISC, *TAGS, *RELATIONS,
+        ),
+        "release-group": (
+            "artists", "releases", "discids", "media", "artist-credits",
+            *_MISC, *TAGS, *RATINGS, *RELATIONS,
+        ),
+        "series": (*_MISC, *TAGS, *RELATIONS),
+        "work": (*_MISC, *TAGS, *RATINGS, *RELATIONS),
+        "url": RELATIONS,
+    }.items()
+}  # fmt: skip
+
+# Which linked entity each entity can be browsed by (``/ws/2/release?artist=<mbid>``).
+BROWSE_LINKS: Mapping[str, frozenset[str]] = {
+    entity: frozenset(links.split())
+    for entity, links in {
+        "area": "collection",
+        "artist": "area collection recording release release-group work",
+        "event": "area artist collection place",
+        "instrument": "collection",
+        "label": "area collection release",
+        "place": "area collection",
+        "recording": "artist collection release work",
+        "release": "area artist collection label track track_artist recording release-group",
+        "release-group": "artist collection release",
+        "series": "collection",
+        "work": "artist collection",
+    }.items()
+}
+BROWSE_FILTERS: Mapping[str, frozenset[str]] = {
+    "release": frozenset({"type", "status"}),
+    "release-group": frozenset({"type"}),
+}
+SEARCHABLE = frozenset(BROWSE_LINKS)
+_SEPARATORS = re.compile(r"[ +]+")
+
+
+def bad_request(message: str) -> GatewayError:
+    return GatewayError(400, message)
+
+
+def checked_mbid(mbid: str) -> str:
+    """The MBID, lower-cased, or MusicBrainz' 400."""
+    if not MBID.match(mbid):
+        raise bad_request("Invalid mbid.")
+    return mbid.lower()
+
+
+def checked_includes(entity: str, inc: str | None, *, allowed: Iterable[str] | None = None) -> str:
+    """``inc`` normalised (sorted, ``+``-joined: equal requests share a cache entry), or
+    MusicBrainz' 400 naming the first value the entity does not take.
+
+    ``inc`` arrives as MusicBrainz writes it, ``a+b``: in a query string ``+`` decodes to
+    a space, and ``%2B`` to ``+``; both separate values.
+    """
+    if not inc or not inc.strip(" +"):
+        return ""
+    valid = frozenset(allowed) if allowed is not None else LOOKUP_INCLUDES[entity]
+    values = sorted(set(_SEPARATORS.split(inc.strip(" +"))))
+    for value in values:
+        if value not in valid:
+            raise bad_request(f"{value} is not a valid inc parameter for the {entity} resource.")
+    return "+".join(values)
+
+
+def browse_link(entity: str, links: Mapping[str, str | None]) -> tuple[str, str]:
+    """The one ``(linked entity, mbid)`` a browse names, or MusicBrainz' 400."""
+    given = {name: value for name, value in links.items() if value is not None}
+    if len(given) != 1:
+        allowed = ", ".join(sorted(BROWSE_LINKS[entity]))
+        raise bad_request(
+            f"Browsing {entity} needs exactly one of: {allowed} (or a query to search)."
+        )
+    ((name, value),) = given.items()
+    if name not in BROWSE_LINKS[entity]:
+        raise bad_request(f"{entity} cannot be browsed by {name}.")
+    return name, checked_mbid(value)
+
+
+def browse_includes(entity: str) -> frozenset[str]:
+    """What a browse of ``entity`` may include: its lookup list without the subqueries
+    that would multiply a page (``releases`` of every artist of every release …)."""
+    keep = {
+        "release": {"artist-credits", "labels", "recordings", "isrcs", "release-groups", "media",
+                    "discids"},
+        "recording": {"artist-credits", "isrcs"},
+        "release-group": {"artist-credits"},
+    }.get(entity, set())  # fmt: skip
+    misc = {*_MISC, *TAGS, *RATINGS, *RELATIONS}
+    return frozenset(value for value in LOOKUP_INCLUDES[entity] if value in keep | misc)
