@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sleeve.acousticbrainz.service import AcousticBrainzService
+from sleeve.cache.http_caching import if_none_match
 from sleeve.errors import GatewayError
 
 #: The archive only grows by imports of the same final dumps: a day is safe to keep.
@@ -75,14 +76,6 @@ def _answer(request: Request, body: bytes) -> Response:
     """``body`` as JSON with a strong ETag; 304 when the client holds it already."""
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": ARCHIVE_CACHE_CONTROL}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if if_none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    return header.strip() == "*" or etag in (
-        tag.strip().removeprefix("W/") for tag in header.split(",")
-    )

@@ -12,12 +12,13 @@ import math
 import time
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from sleeve.cache.http_caching import if_none_match
 from sleeve.coverart.paths import image_request
 from sleeve.coverart.service import CoverArt
 from sleeve.errors import GatewayError
+from sleeve.images.responses import ImageFileResponse
 
 ALLOW = "GET, HEAD, OPTIONS"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -69,14 +70,16 @@ class CoverArtHandlers:
             "Cache-Control": IMMUTABLE if found.immutable else f"public, max-age={max_age}",
         }
         if self._delivery == "redirect":
-            location = f"{request.base_url}_sleeve/blobs/{found.stored.digest}"
+            # Behind a proxy, where clients reach sleeve (as the listing's URLs say).
+            base = self._cover_art.public_base(request)
+            location = f"{base}/_sleeve/blobs/{found.stored.digest}"
             return RedirectResponse(location, status_code=307, headers=headers)
         if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
         path = await self._cover_art.blobs.path(found.stored.digest)
         if path is None:  # removed between the lookup and now: the next request refetches
             raise GatewayError(503, "The image is being replaced; try again.", {"Retry-After": "1"})
-        return FileResponse(path, media_type=found.stored.content_type, headers=headers)
+        return ImageFileResponse(path, media_type=found.stored.content_type, headers=headers)
 
 
 def _check_accepts_json(accept: str | None) -> None:
@@ -85,7 +88,7 @@ def _check_accepts_json(accept: str | None) -> None:
         return
     for media_range in accept.split(","):
         media_type, _, parameters = media_range.partition(";")
-        quality = parameters.replace(" ", "").partition("q=")[2]
+        quality = parameters.replace(" ", "").lower().partition("q=")[2]  # "Q=" is "q="
         if media_type.strip().lower() in ("application/json", "application/*", "*/*") and (
             not quality or _as_float(quality) > 0
         ):

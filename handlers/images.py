@@ -6,12 +6,13 @@ import asyncio
 import pathlib
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from sleeve.cache.http_caching import if_none_match
 from sleeve.clients import STATE_KEY, Client
 from sleeve.errors import GatewayError
 from sleeve.images.formats import sniff
+from sleeve.images.responses import ImageFileResponse
 from sleeve.images.service import DiscogsImages
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -34,7 +35,7 @@ class ImageHandlers:
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
         if if_none_match(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
-        return FileResponse(path, media_type=stored.content_type, headers=headers)
+        return ImageFileResponse(path, media_type=stored.content_type, headers=headers)
 
     head_image = get_image
 
@@ -47,7 +48,7 @@ class ImageHandlers:
         if if_none_match(request.headers.get("if-none-match"), headers["ETag"]):
             return Response(status_code=304, headers=headers)
         content_type = sniff(await asyncio.to_thread(_first_bytes, path)) or "image/jpeg"
-        return FileResponse(path, media_type=content_type, headers=headers)
+        return ImageFileResponse(path, media_type=content_type, headers=headers)
 
     head_blob = get_blob
 

@@ -70,10 +70,17 @@ class MusicBrainzHandlers:
             return await self._proxy.forward(
                 request, f"/ws/2/{entity}", search, representation, kind="search"
             )
+        # The document declares only the links this entity takes, so connexion drops any
+        # other (``/ws/2/release?work=…``); MusicBrainz would refuse it, and so does sleeve.
+        foreign = {
+            name: value
+            for name, value in request.query_params.items()
+            if name in rules.ALL_BROWSE_LINKS and name not in rules.BROWSE_LINKS[entity]
+        }
         return await self._proxy.forward(
             request,
             f"/ws/2/{entity}",
-            _browse_query(entity, links, inc, type, status) + page,
+            _browse_query(entity, links, foreign, inc, type, status) + page,
             representation,
             kind="browse",
         )
@@ -105,11 +112,12 @@ def _representation(request: Request, fmt: str | None) -> Representation:
 def _browse_query(
     entity: str,
     links: dict[str, str],
+    foreign: dict[str, str],
     inc: str | None,
     release_type: str | None,
     status: str | None,
 ) -> list[tuple[str, str]]:
-    named = {_LINK_PARAMETERS[name]: value for name, value in links.items()}
+    named = {_LINK_PARAMETERS[name]: value for name, value in links.items()} | foreign
     link, mbid = rules.browse_link(entity, named)
     query = [(link, mbid)]
     for name, value in (("type", release_type), ("status", status)):

@@ -22,11 +22,13 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from adapters.acousticbrainz import AcousticBrainzAdapter
 from adapters.coverart import CoverArtAdapter
 from adapters.discogs import DiscogsAdapter, DiscogsCredentials
-from adapters.http import HttpClient
+from adapters.http import HttpClient, UpstreamResponse
 from adapters.musicbrainz import MusicBrainzAdapter
 from handlers import operation_resolver
+from handlers.acousticbrainz import AcousticBrainzHandlers
 from handlers.coverart import CoverArtHandlers
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
@@ -38,6 +40,9 @@ from handlers.musicbrainz import MusicBrainzHandlers
 
 from . import errors
 from .access_log import AccessLogMiddleware
+from .acousticbrainz.service import AcousticBrainzService, FetchMissing
+from .acousticbrainz.store import FeatureStore
+from .allowed_methods import AllowedMethods
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
 from .cache.store import CacheStore
@@ -114,6 +119,10 @@ def create_app(settings: Settings) -> ASGIApp:
     )
 
     links = MusicBrainzLinks(musicbrainz)
+    features = FeatureStore(str(settings.acousticbrainz.path))
+    acousticbrainz = AcousticBrainzService(
+        features, fetch_missing=_acousticbrainz_upstream(settings, http, limiters, local_limiters)
+    )
     cover_art = _cover_art(settings, http, cache, limiters, local_limiters, rendered)
 
     @contextlib.asynccontextmanager
@@ -127,6 +136,7 @@ def create_app(settings: Settings) -> ASGIApp:
             await http.close()
             await store.close()
             await limiters.close()
+            await features.close()
 
     specification = load_specification(SPEC_PATH)
     images = _discogs_images(settings, http, discogs, store, cache, limiters, local_limiters)
@@ -136,6 +146,7 @@ def create_app(settings: Settings) -> ASGIApp:
         MusicBrainzHandlers(musicbrainz),
         CoverArtHandlers(cover_art, delivery=settings.images.cover_art_delivery),
         LinkHandlers(links, public_url=public_url),
+        AcousticBrainzHandlers(acousticbrainz),
         MetaHandlers(specification.raw),
         ImageHandlers(images, require_key=settings.images.require_key),
         ImageStatsHandlers(images.blobs, images.budget, cache.counters),
@@ -154,7 +165,7 @@ def create_app(settings: Settings) -> ASGIApp:
         validate_responses=settings.server.validate_responses,
     )
     app.add_api(specification)
-    _add_error_handlers(app)
+    _add_error_handlers(app, AllowedMethods(specification.raw["paths"]))
     clients = settings.clients
     limited = ClientLimitMiddleware(
         HotPathMiddleware(app, rendered, cache.count_hit),
@@ -279,6 +290,31 @@ def _cover_art(
     )
 
 
+def _acousticbrainz_upstream(
+    settings: Settings,
+    http: HttpClient,
+    limiters: LimiterBackend,
+    local_limiters: LimiterBackend,
+) -> FetchMissing | None:
+    """Misses to a self-hosted AcousticBrainz server, when one is configured."""
+    config = settings.upstreams.acousticbrainz
+    if config.base_url is None:
+        return None
+    adapter = AcousticBrainzAdapter(
+        http,
+        base_url=str(config.base_url),
+        user_agent=config.user_agent,
+        connect_timeout=config.connect_timeout,
+        timeout=config.timeout,
+    )
+    gate = upstream_gate("AcousticBrainz", config, limiters, local_limiters)
+
+    async def fetch(path_and_query: str) -> UpstreamResponse:
+        return await gate.call(lambda: adapter.get(path_and_query))
+
+    return fetch
+
+
 def _client_directory(config: ClientsSettings) -> ClientDirectory:
     return ClientDirectory(
         [(key.name, key.sha256, key.limit or config.limit) for key in config.keys],
@@ -324,8 +360,8 @@ def _discogs_adapter(http: HttpClient, config: DiscogsSettings) -> DiscogsAdapte
     )
 
 
-def _add_error_handlers(app: SpecFirstApp) -> None:
+def _add_error_handlers(app: SpecFirstApp, allowed: AllowedMethods) -> None:
     app.add_error_handler(errors.GatewayError, errors.on_gateway_error)
     app.add_error_handler(ProblemException, errors.on_problem)
-    app.add_error_handler(HTTPException, errors.on_http_exception)
+    app.add_error_handler(HTTPException, errors.on_http_exception(allowed))
     app.add_error_handler(Exception, errors.on_unexpected)

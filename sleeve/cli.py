@@ -1,5 +1,6 @@
 """The ``sleeve`` command: ``serve`` runs the gateway, ``config`` shows the settings,
-``cache purge`` drops cached answers."""
+``cache purge`` drops cached answers, ``keys new`` makes a client key, ``images warm``
+prefetches images, ``import acousticbrainz`` loads the AcousticBrainz dumps."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from collections.abc import Sequence
 import uvicorn
 
 from . import __version__
+from .acousticbrainz.cli import add_import_parser
 from .config import ConfigError, Settings, load_settings, masked_dump
+from .images.warm_cli import add_warm_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 
     for command in (serve, show, purge, new_key):
         command.add_argument("--config", help="YAML config file (or SLEEVE_CONFIG)")
+    add_warm_parser(commands)  # images warm FILE
+    add_import_parser(commands)  # import acousticbrainz PATH…
     return parser
 
 

@@ -37,6 +37,11 @@ def _user_cache_dir() -> pathlib.Path:
     return pathlib.Path(base) / "sleeve"
 
 
+def _user_data_dir() -> pathlib.Path:
+    base = os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share"
+    return pathlib.Path(base) / "sleeve"
+
+
 class ConfigError(Exception):
     """A configuration that sleeve cannot start with; the message names the key."""
 
@@ -132,34 +137,59 @@ class CacheSettings(_Section):
     )
 
 
+class SelfHostedSettings(UpstreamSettings):
+    """An upstream sleeve asks only when one is configured (a self-hosted server)."""
+
+    base_url: AnyHttpUrl | None = None  # type: ignore[assignment]
+
+
+# Each upstream's own defaults, from its documentation (UPSTREAMS.md). A class each, so
+# that setting one key of a section (in a file or SLEEVE_UPSTREAMS__X__KEY) keeps the rest.
+class MusicBrainzSettings(UpstreamSettings):
+    base_url: AnyHttpUrl = AnyHttpUrl("https://musicbrainz.org/ws/2")  # or a mirror
+    rate_limit: int = Field(1, ge=1, description="Calls per window (1/s on musicbrainz.org).")
+    window_margin: float = Field(0.1, ge=0)
+
+
+class CoverArtArchiveSettings(UpstreamSettings):
+    """archive.org has had week-long outages: fail fast, serve what is kept."""
+
+    base_url: AnyHttpUrl = AnyHttpUrl("https://coverartarchive.org")
+    rate_limit: int = Field(10, ge=1)
+    connect_timeout: float = Field(3.0, gt=0)
+    timeout: float = Field(10.0, gt=0)
+    max_wait: float = Field(5.0, ge=0)
+
+
+class AcousticBrainzUpstreamSettings(SelfHostedSettings):
+    """AcousticBrainz closed in 2022: answers come from imported dumps
+    (``acousticbrainz.path``); misses go to a self-hosted server only if one is set."""
+
+    rate_limit: int = Field(10, ge=1)
+    window: float = Field(10.0, gt=0)
+
+
+class ITunesSettings(UpstreamSettings):
+    base_url: AnyHttpUrl = AnyHttpUrl("https://itunes.apple.com")
+    rate_limit: int = Field(20, ge=1)
+    window: float = Field(60.0, gt=0)
+
+
+class SpotifySettings(UpstreamSettings):
+    base_url: AnyHttpUrl = AnyHttpUrl("https://api.spotify.com/v1")
+    rate_limit: int = Field(100, ge=1)
+    window: float = Field(30.0, gt=0)
+
+
 class UpstreamsSettings(_Section):
-    # Limits from each upstream's documentation (UPSTREAMS.md); AcousticBrainz and Spotify
-    # also announce theirs in headers.
-    discogs: DiscogsSettings = DiscogsSettings()
-    musicbrainz: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://musicbrainz.org/ws/2"),
-        rate_limit=1,
-        window=1,
-        window_margin=0.1,
+    discogs: DiscogsSettings = Field(default_factory=DiscogsSettings)
+    musicbrainz: MusicBrainzSettings = Field(default_factory=MusicBrainzSettings)
+    coverartarchive: CoverArtArchiveSettings = Field(default_factory=CoverArtArchiveSettings)
+    acousticbrainz: AcousticBrainzUpstreamSettings = Field(
+        default_factory=AcousticBrainzUpstreamSettings
     )
-    coverartarchive: UpstreamSettings = UpstreamSettings(
-        # archive.org has had week-long outages: fail fast, serve what is kept.
-        base_url=AnyHttpUrl("https://coverartarchive.org"),
-        rate_limit=10,
-        window=1,
-        connect_timeout=3,
-        timeout=10,
-        max_wait=5,
-    )
-    acousticbrainz: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://acousticbrainz.org"), rate_limit=10, window=10
-    )
-    itunes: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://itunes.apple.com"), rate_limit=20, window=60
-    )
-    spotify: UpstreamSettings = UpstreamSettings(
-        base_url=AnyHttpUrl("https://api.spotify.com/v1"), rate_limit=100, window=30
-    )
+    itunes: ITunesSettings = Field(default_factory=ITunesSettings)
+    spotify: SpotifySettings = Field(default_factory=SpotifySettings)
 
 
 class ImagesSettings(_Section):
@@ -188,6 +218,16 @@ class ImagesSettings(_Section):
         "(/_sleeve/blobs/{digest}).",
     )
     max_bytes: int = Field(20 << 20, gt=0, description="Largest image kept.")
+
+
+class AcousticBrainzSettings(_Section):
+    """The AcousticBrainz archive: data, not cache (it can never be fetched again), so it
+    lives under the user's data directory and is never evicted."""
+
+    path: pathlib.Path = Field(
+        default_factory=lambda: _user_data_dir() / "acousticbrainz.db",
+        description="The archive file that `sleeve import acousticbrainz` fills.",
+    )
 
 
 class ClientKeySettings(_Section):
@@ -220,6 +260,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     clients: ClientsSettings = Field(default_factory=ClientsSettings)
     images: ImagesSettings = Field(default_factory=ImagesSettings)
+    acousticbrainz: AcousticBrainzSettings = Field(default_factory=AcousticBrainzSettings)
 
     @classmethod
     def settings_customise_sources(

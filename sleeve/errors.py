@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -18,11 +18,13 @@ from starlette.exceptions import HTTPException
 
 from adapters.http import RequestTooLong, UpstreamError, UpstreamTimeout
 
+from .allowed_methods import AllowedMethods
 from .error_dialects import render_error
 from .governance.gate import UpstreamBusy
 
 logger = logging.getLogger("sleeve.errors")
 
+ErrorHandler = Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]
 RETRY_UNREACHABLE_AFTER = 60
 _STOCK_MESSAGES = {
     404: "The requested resource was not found.",
@@ -70,11 +72,19 @@ async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     return error_response(request, exc.status, message, exc.headers)
 
 
-async def on_http_exception(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """Routing failures: no such path (404) or no such method on it (405)."""
-    assert isinstance(exc, HTTPException)
-    message = _STOCK_MESSAGES.get(exc.status_code) or exc.detail
-    return error_response(request, exc.status_code, message, exc.headers)
+def on_http_exception(allowed: AllowedMethods) -> ErrorHandler:
+    """Routing failures: no such path (404) or no such method on it (405, with an ``Allow``
+    naming every method the document declares for the path)."""
+
+    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, HTTPException)
+        message = _STOCK_MESSAGES.get(exc.status_code) or exc.detail
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed.for_path(request.url.path) or headers.get("Allow", "")
+        return error_response(request, exc.status_code, message, headers)
+
+    return handle
 
 
 async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -74,15 +74,20 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
 def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
     """A running gateway in front of ``discogs_url``; yields its base URL.
 
-    Unless ``cache``/``images`` settings say otherwise, it gets an embedded cache and an
-    image store of its own in a temporary directory, gone afterwards.
+    Unless ``cache``/``images``/``acousticbrainz`` settings say otherwise, it gets an
+    embedded cache, an image store and an AcousticBrainz archive of its own in a temporary
+    directory, gone afterwards.
     """
     with tempfile.TemporaryDirectory(prefix="sleeve-cache-") as directory:
         cache = {"path": str(pathlib.Path(directory) / "cache.db")}
         merge_into(cache, overrides.pop("cache", {}))
         images = {"path": str(pathlib.Path(directory) / "images")}
         merge_into(images, overrides.pop("images", {}))
-        settings = gateway_settings(discogs_url, cache=cache, images=images, **overrides)
+        archive = {"path": str(pathlib.Path(directory) / "acousticbrainz.db")}
+        merge_into(archive, overrides.pop("acousticbrainz", {}))
+        settings = gateway_settings(
+            discogs_url, cache=cache, images=images, acousticbrainz=archive, **overrides
+        )
         with serving(create_app(settings)) as url:
             yield url
 
@@ -106,6 +111,7 @@ def gateway_process(
             "SLEEVE_SERVER__VALIDATE_RESPONSES": "true",
             "SLEEVE_SERVER__LOG_LEVEL": "warning",
             "SLEEVE_IMAGES__PATH": str(log.parent / f"{log.stem}-images"),
+            "SLEEVE_ACOUSTICBRAINZ__PATH": str(log.parent / f"{log.stem}-acousticbrainz.db"),
             **environment,
         }
     )

@@ -10,6 +10,7 @@ import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from handlers import handler_name
+from handlers.acousticbrainz import AcousticBrainzHandlers
 from handlers.coverart import CoverArtHandlers
 from handlers.discogs import DiscogsHandlers
 from handlers.gateway import GatewayHandlers
@@ -35,6 +36,7 @@ HANDLERS = (
     MusicBrainzHandlers,
     CoverArtHandlers,
     LinkHandlers,
+    AcousticBrainzHandlers,
     MetaHandlers,
     GatewayHandlers,
     ImageHandlers,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..config import AcousticBrainzSettings
 from .importer import import_dumps
 from .store import FeatureStore
 
@@ -21,10 +22,8 @@ __all__ = ["add_import_parser", "default_store_path", "main", "run"]
 
 
 def default_store_path() -> Path:
-    """``$XDG_DATA_HOME/sleeve/acousticbrainz.db``: data, not cache, since it cannot be
-    fetched again."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "sleeve" / "acousticbrainz.db"
+    """Where the archive lives unless configured (``acousticbrainz.path``)."""
+    return AcousticBrainzSettings().path
 
 
 def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:

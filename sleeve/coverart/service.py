@@ -14,6 +14,7 @@ copy of what was asked for.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -102,14 +103,13 @@ class CoverArt:
             document = json.loads(stored.body)
         except ValueError:
             raise _unavailable(f"{NAME} sent a listing that is not JSON.") from None
-        base = self._public_url or str(request.base_url)
-        rewritten = UrlRewriter(self._upstream_bases, base).body(document)
+        rewritten = UrlRewriter(self._upstream_bases, self.public_base(request)).body(document)
         body = json.dumps(rewritten, ensure_ascii=False, separators=(",", ":")).encode()
         return cached_response(
             request,
             served,
             body,
-            {},
+            {"Vary": "Accept"},  # a 406 for some, this for others
             media_type="application/json",
             kind="coverartarchive:caa-listing",
             rendered=self._rendered,
@@ -168,12 +168,20 @@ class CoverArt:
             raise GatewayError(404, "The archive does not have this image (yet).")
         if answer.status != 200:
             raise _unavailable(f"The image host answered {answer.status}.")
-        data, content_type = checked_image(answer.body, max_bytes=self._max_bytes, upstream=NAME)
+        # checked_image decodes the whole image (Pillow): seconds for a large scan, so never
+        # on the event loop, where it would stall every other request.
+        data, content_type = await asyncio.to_thread(
+            checked_image, answer.body, max_bytes=self._max_bytes, upstream=NAME
+        )
         stored = StoredImage(await self.blobs.put(data), content_type)
         await self._names.put(name, stored)
         return stored
 
     # --- shared ---------------------------------------------------------------------------
+
+    def public_base(self, request: Request) -> str:
+        """Where clients reach sleeve (``server.public_url`` behind a proxy), no final ``/``."""
+        return (self._public_url or str(request.base_url)).rstrip("/")
 
     async def _served(
         self,

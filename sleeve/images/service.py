@@ -137,7 +137,9 @@ class DiscogsImages:
             )
         if answer.status != 200:
             raise GatewayError(502, f"Discogs answered {answer.status} for the image.")
-        return checked_image(answer.body, max_bytes=self._max_bytes, upstream="Discogs")
+        return await asyncio.to_thread(  # decoding takes a while: not on the event loop
+            checked_image, answer.body, max_bytes=self._max_bytes, upstream="Discogs"
+        )
 
     async def _upstream_url(self, kind: str, entity_id: int, index: int) -> str:
         document = await self._document(f"/{kind}/{entity_id}")

@@ -50,7 +50,7 @@ class MusicBrainzLinks:
         return [
             MusicBrainzLink(wanted, target["id"], target.get("title") or target.get("name"))
             for relation in document.get("relations") or []
-            if relation.get("target-type") == wanted
+            if _target_type(relation) == wanted
             and isinstance(target := _target(relation), dict)
             and isinstance(target.get("id"), str)
         ]
@@ -64,7 +64,13 @@ class MusicBrainzLinks:
         return group.get("id") if isinstance(group, dict) else None
 
 
+def _target_type(relation: dict) -> str:
+    """The related entity's kind as sleeve names it: MusicBrainz' JSON says
+    ``"target-type": "release_group"`` (and keys the target ``release_group``)."""
+    return str(relation.get("target-type", "")).replace("_", "-")
+
+
 def _target(relation: dict) -> object:
-    """The related entity; JSON spells ``release-group`` as the key ``release_group``."""
-    kind = str(relation.get("target-type", ""))
+    """The related entity, under its kind's key (``release_group`` for a release group)."""
+    kind = _target_type(relation)
     return relation.get(kind.replace("-", "_"), relation.get(kind))

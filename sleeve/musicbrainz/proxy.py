@@ -31,6 +31,9 @@ from ..hot_path import RenderedAnswers
 PREFIX = "/ws/2"
 DEFAULT_RETRY_AFTER = 1
 _XML_TEXT = re.compile(rb"<text>(.*?)</text>", re.S)
+# Every answer MusicBrainz sends with a 200 is a ``<metadata>`` document; an HTML page (a
+# proxy's or a maintenance notice) also starts with ``<`` and must not be kept as one.
+_XML_METADATA = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<metadata[\s>/]")
 
 
 class MusicBrainzProxy:
@@ -100,12 +103,11 @@ class MusicBrainzProxy:
 def _looks_like(body: bytes, representation: Representation) -> bool:
     """A cheap check that keeps a broken answer out of the cache."""
     if representation == "xml":
-        return body.lstrip().startswith(b"<")
+        return _XML_METADATA.match(body) is not None
     try:
-        json.loads(body)
+        return isinstance(json.loads(body), dict)  # every JSON answer is an object
     except ValueError:
         return False
-    return True
 
 
 def _upstream_message(body: bytes) -> str | None:

@@ -78,6 +78,9 @@ BROWSE_FILTERS: Mapping[str, frozenset[str]] = {
     "release-group": frozenset({"type"}),
 }
 SEARCHABLE = frozenset(BROWSE_LINKS)
+# Every name that browses some entity: one of these given to an entity that is not browsed
+# by it is a mistake to point out, not a parameter to drop quietly.
+ALL_BROWSE_LINKS = frozenset(link for links in BROWSE_LINKS.values() for link in links)
 _SEPARATORS = re.compile(r"[ +]+")
 
 
@@ -112,14 +115,15 @@ def checked_includes(entity: str, inc: str | None, *, allowed: Iterable[str] | N
 def browse_link(entity: str, links: Mapping[str, str | None]) -> tuple[str, str]:
     """The one ``(linked entity, mbid)`` a browse names, or MusicBrainz' 400."""
     given = {name: value for name, value in links.items() if value is not None}
+    foreign = sorted(set(given) - BROWSE_LINKS[entity])
+    if foreign:
+        raise bad_request(f"{entity} cannot be browsed by {foreign[0]}.")
     if len(given) != 1:
         allowed = ", ".join(sorted(BROWSE_LINKS[entity]))
         raise bad_request(
             f"Browsing {entity} needs exactly one of: {allowed} (or a query to search)."
         )
     ((name, value),) = given.items()
-    if name not in BROWSE_LINKS[entity]:
-        raise bad_request(f"{entity} cannot be browsed by {name}.")
     return name, checked_mbid(value)
 
 

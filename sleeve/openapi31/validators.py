@@ -56,9 +56,13 @@ def describe(error: ValidationError) -> str:
     """
     message = error.message
     if error.validator == "pattern" and len(str(error.validator_value)) > _PATTERN_LIMIT:
-        # A pattern listing allowed values is no help quoted back; the parameter's
-        # description lists them.
-        message = f"{error.instance!r} is not one of the allowed values (see the description)"
+        # A long pattern is no help quoted back; the schema's description says it in words.
+        said = error.schema.get("description") if isinstance(error.schema, dict) else None
+        message = (
+            f"{error.instance!r} is not valid: {said}"
+            if said
+            else (f"{error.instance!r} is not one of the allowed values (see the description)")
+        )
     quoted = repr(error.instance)
     if len(quoted) > _QUOTE_LIMIT and quoted in message:
         message = message.replace(quoted, f"{quoted[: _QUOTE_LIMIT - 12]}…{quoted[-8:]}")

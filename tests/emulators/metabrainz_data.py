@@ -396,6 +396,8 @@ RECORDING_ISRC = "ZZPH09800002"
 WORK_MBID = mbid("work", "Signal Test")
 AREA_MBID = mbid("area", "Sampletown")
 PLACE_MBID = mbid("place", "Placeholder Hall")
+# A URL with commas in it (linked from the place): `resource` values must not be split.
+COMMA_URL = "https://maps.example.test/place?ll=51.0,-1.0&z=12,5"
 EVENT_MBID = mbid("event", "Placeholder Festival 2000")
 INSTRUMENT_MBID = mbid("instrument", "placeholder harp")
 SERIES_MBID = mbid("series", "Placeholder Essentials")

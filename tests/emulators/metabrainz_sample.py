@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .metabrainz_data import DISCOGS_WEB, PAGING_RELEASE_COUNT, Credit, mbid
+from .metabrainz_data import COMMA_URL, DISCOGS_WEB, PAGING_RELEASE_COUNT, Credit, mbid
 
 if TYPE_CHECKING:
     from .metabrainz_data import _Builder
@@ -326,6 +326,7 @@ def _places_events_instruments_series(
         | {"life-span": {"begin": "1990", "end": None, "ended": False}},
     )
     b.relate("recording", recordings["Signal Test"], "place", hall, "recorded at")
+    b.link_url("place", hall, COMMA_URL, "geo")
     festival = b.add(
         "event",
         "Placeholder Festival 2000",
