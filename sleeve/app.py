@@ -58,6 +58,7 @@ from .governance.local_limiter import LocalLimiterBackend
 from .governance.retry import RetryPolicy
 from .hot_path import HotPathMiddleware, RenderedAnswers
 from .images.blob_store import BlobStore
+from .images.fallbacks import CoverArtFallback
 from .images.fetching import HostAllowList
 from .images.names import NameIndex
 from .images.service import DiscogsImages
@@ -124,6 +125,10 @@ def create_app(settings: Settings) -> ASGIApp:
         features, fetch_missing=_acousticbrainz_upstream(settings, http, limiters, local_limiters)
     )
     cover_art = _cover_art(settings, http, cache, limiters, local_limiters, rendered)
+    fallback = CoverArtFallback(links, cover_art, settings.images.fallbacks)
+    images = _discogs_images(
+        settings, http, discogs, store, cache, limiters, local_limiters, fallback
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
@@ -139,7 +144,6 @@ def create_app(settings: Settings) -> ASGIApp:
             await features.close()
 
     specification = load_specification(SPEC_PATH)
-    images = _discogs_images(settings, http, discogs, store, cache, limiters, local_limiters)
     admin_token = settings.server.admin_token
     handlers = (
         DiscogsHandlers(discogs),
@@ -237,6 +241,7 @@ def _discogs_images(
     cache: AnswerCache,
     limiters: LimiterBackend,
     local_limiters: LimiterBackend,
+    fallback: CoverArtFallback,
 ) -> DiscogsImages:
     """Discogs images: fetched once within the daily image budget, then served from disk."""
     config = settings.images
@@ -254,6 +259,7 @@ def _discogs_images(
         timeout=settings.upstreams.discogs.timeout,
         max_bytes=config.max_bytes,
         count=cache.count,
+        fallback=fallback.primary_image,
     )
 
 

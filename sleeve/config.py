@@ -192,6 +192,13 @@ class UpstreamsSettings(_Section):
     spotify: SpotifySettings = Field(default_factory=SpotifySettings)
 
 
+FallbackSource = Literal["coverartarchive-release", "coverartarchive-release-group"]
+FALLBACK_SOURCES: tuple[FallbackSource, ...] = (
+    "coverartarchive-release",
+    "coverartarchive-release-group",
+)
+
+
 class ImagesSettings(_Section):
     """The image store and the upstream image budget."""
 
@@ -211,6 +218,11 @@ class ImagesSettings(_Section):
         ],
         description="The only hosts images are fetched from (host, host:port, or .domain for "
         "every host under domain).",
+    )
+    fallbacks: list[FallbackSource] = Field(
+        default_factory=lambda: list(FALLBACK_SOURCES),
+        description="Where a Discogs release's or master's primary image comes from when "
+        "Discogs has none or the budget is spent, tried in order ([] for none).",
     )
     cover_art_delivery: Literal["bytes", "redirect"] = Field(
         "bytes",

@@ -67,6 +67,9 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
         "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }
     merge_into(values, overrides)
+    for upstream in values["upstreams"].values():
+        if str(upstream.get("base_url", "")).startswith(CLOSED):
+            upstream.setdefault("attempts", 1)  # nothing will ever answer: no retries
     return load_settings(**values)
 
 

@@ -39,6 +39,9 @@ logger = logging.getLogger("sleeve.images")
 
 Document = Callable[[str], Awaitable[dict]]
 Count = Callable[[str, str], None]
+Fallback = Callable[[str, int], Awaitable[StoredImage | None]]
+# No image (404), broken or unreachable upstream (502, 504), budget spent or busy (503).
+FALLBACK_ON = frozenset({404, 502, 503, 504})
 
 
 class DiscogsImages:
@@ -57,6 +60,7 @@ class DiscogsImages:
         timeout: float,
         max_bytes: int,
         count: Count,
+        fallback: Fallback | None = None,
         lock_ttl: float = 30.0,
         poll_interval: float = 0.05,
     ) -> None:
@@ -74,6 +78,7 @@ class DiscogsImages:
         self._timeout = client_timeout(min(5.0, timeout), timeout)
         self._max_bytes = max_bytes
         self._count = count
+        self._fallback = fallback
 
     async def image(self, kind: str, entity_id: int, index: int, size: int | None) -> StoredImage:
         """The stored image (fetching or making it first if need be)."""
@@ -99,7 +104,14 @@ class DiscogsImages:
         self, name: str, kind: str, entity_id: int, index: int, size: int | None
     ) -> StoredImage:
         if size is None:
-            data, content_type = await self._fetch(kind, entity_id, index)
+            try:
+                data, content_type = await self._fetch(kind, entity_id, index)
+            except GatewayError as exc:
+                fallen_back = await self._fallback_for(exc, kind, entity_id, index)
+                if fallen_back is None:
+                    raise
+                await self._names.put(name, fallen_back)
+                return fallen_back
             self._record(kind, "miss")
         else:
             full_name = f"discogs/{kind}/{entity_id}/{index}/full"  # read here: no client hit
@@ -114,6 +126,17 @@ class DiscogsImages:
         stored = StoredImage(await self.blobs.put(data), content_type)
         await self._names.put(name, stored)
         return stored
+
+    async def _fallback_for(
+        self, failure: GatewayError, kind: str, entity_id: int, index: int
+    ) -> StoredImage | None:
+        """Another source's primary image when Discogs has none, or none for now."""
+        if self._fallback is None or index != 0 or failure.status not in FALLBACK_ON:
+            return None
+        found = await self._fallback(kind, entity_id)
+        if found is not None:
+            self._record(kind, "fallback")
+        return found
 
     async def _fetch(self, kind: str, entity_id: int, index: int) -> tuple[bytes, str]:
         url = await self._upstream_url(kind, entity_id, index)

@@ -61,5 +61,8 @@ def load_specification(path: str | pathlib.Path) -> OpenAPI31Specification:
     ``{{`` in a description; the contract is plain YAML, so it is read as such.
     """
     path = pathlib.Path(path)
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader when PyYAML has it: the document is large, and the pure-Python one
+    # takes most of the app's start-up time.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     return OpenAPI31Specification(raw, base_uri=f"{path.parent.resolve().as_uri()}/")

@@ -1,0 +1,71 @@
+"""Where a Discogs release's or master's primary image comes from when Discogs cannot give
+it (no image, the day's image budget spent, or Discogs failing): the Cover Art Archive's
+front art of its MusicBrainz counterpart, found through the url-rels links.
+
+The chain is configuration (``images.fallbacks``), tried in order:
+
+- ``coverartarchive-release``: the front of each MusicBrainz release linked to the
+  Discogs release;
+- ``coverartarchive-release-group``: the front of their release groups (for a master, of
+  the release groups linked to it) — the art of another edition of the same record.
+
+Every step goes through sleeve's caches and governance; a step that fails or finds
+nothing passes to the next, and when all do the client gets Discogs' own answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from ..coverart.paths import ImageRequest
+from ..coverart.service import CoverArt
+from ..errors import GatewayError
+from ..musicbrainz.links import MusicBrainzLinks
+from .names import StoredImage
+
+logger = logging.getLogger("sleeve.images")
+
+SOURCES = ("coverartarchive-release", "coverartarchive-release-group")
+
+
+class CoverArtFallback:
+    def __init__(
+        self, links: MusicBrainzLinks, cover_art: CoverArt, sources: Sequence[str] = SOURCES
+    ) -> None:
+        self._links = links
+        self._cover_art = cover_art
+        self._sources = tuple(sources)
+
+    async def primary_image(self, kind: str, entity_id: int) -> StoredImage | None:
+        """The first front image the chain finds for a Discogs release or master."""
+        if kind not in ("releases", "masters") or not self._sources:
+            return None
+        try:
+            mbids = [link.mbid for link in await self._links.of_discogs(kind, entity_id)]
+            for source in self._sources:
+                for entity, mbid in await self._candidates(source, kind, mbids):
+                    found = await self._front(entity, mbid)
+                    if found is not None:
+                        return found
+        except GatewayError as exc:  # MusicBrainz or the archive unavailable: no fallback now
+            logger.info("no fallback image for %s %s: %s", kind, entity_id, exc.message)
+        return None
+
+    async def _candidates(self, source: str, kind: str, mbids: list[str]) -> list[tuple[str, str]]:
+        if source == "coverartarchive-release" and kind == "releases":
+            return [("release", mbid) for mbid in mbids]
+        if source == "coverartarchive-release-group":
+            if kind == "masters":
+                return [("release-group", mbid) for mbid in mbids]
+            groups = [await self._links.release_group_of(mbid) for mbid in mbids]
+            return [("release-group", group) for group in dict.fromkeys(groups) if group]
+        return []
+
+    async def _front(self, entity: str, mbid: str) -> StoredImage | None:
+        try:
+            return (await self._cover_art.image(ImageRequest(entity, mbid, "front", None))).stored
+        except GatewayError as exc:
+            if exc.status == 404:
+                return None
+            raise
