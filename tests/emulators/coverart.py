@@ -42,6 +42,7 @@ from .discogs_access import MovingWindowLimiter
 from .discogs_images import ImageSpec, ImageStore, etag_matches
 from .metabrainz_common import CallLog, ModeSwitch, drop
 from .metabrainz_data import CoverImage, MetaBrainzCatalogue, build_catalogue
+from .serving import serve_app
 
 DOWNLOAD_PREFIX = "/download/"
 CONTROL_PREFIX = "/_emulator/"
@@ -206,14 +207,8 @@ class CoverArtEmulator:
     @contextlib.asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Run on ``host:port`` (0 = any free port); yields the base URL."""
-        runner = web.AppRunner(self.make_app(), handle_signals=False)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            yield f"http://{host}:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serve_app(self.make_app(), host, port) as url:
+            yield url
 
     # --- pipeline -----------------------------------------------------------------------
 

@@ -78,6 +78,7 @@ from .discogs_listing import (
 )
 from .discogs_markup import media_type_header, variant_from_accept
 from .discogs_present import rebase, with_image_urls, with_rendered_markup, without_images
+from .serving import serve_app
 
 # --- messages, as Discogs words them (or as close as we know) ---------------------------
 
@@ -381,15 +382,8 @@ class DiscogsEmulator:
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Run the emulator on ``host:port`` (0 = any free port); yields its base URL."""
         # Like Discogs behind Cloudflare, accept request lines up to 16 KB (aiohttp: 8 KB).
-        runner = web.AppRunner(self.make_app(), handle_signals=False, max_line_size=16_384)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            bound_port = runner.addresses[0][1]
-            yield f"http://{host}:{bound_port}"
-        finally:
-            await runner.cleanup()
+        async with serve_app(self.make_app(), host, port, max_line_size=16_384) as url:
+            yield url
 
     # --- the request pipeline ---------------------------------------------------------
 

@@ -47,6 +47,7 @@ from .musicbrainz_docs import DocumentBuilder
 from .musicbrainz_includes import USER_INCLUDES, IncludeError, parse_includes
 from .musicbrainz_search import BROWSE_LINKS, Searcher
 from .musicbrainz_xml import HELP, render_entity, render_error, render_isrc, render_list
+from .serving import serve_app
 
 API_PREFIX = "/ws/2"
 CONTROL_PREFIX = "/_emulator/"
@@ -217,14 +218,8 @@ class MusicBrainzEmulator:
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Run the emulator on ``host:port`` (0 = any free port); yields its base URL
         (without ``/ws/2``, like a configured MusicBrainz host)."""
-        runner = web.AppRunner(self.make_app(), handle_signals=False)
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            yield f"http://{host}:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serve_app(self.make_app(), host, port) as url:
+            yield url
 
     # --- the request pipeline ---------------------------------------------------------
 
