@@ -125,7 +125,7 @@ def create_app(settings: Settings) -> ASGIApp:
         features, fetch_missing=_acousticbrainz_upstream(settings, http, limiters, local_limiters)
     )
     cover_art = _cover_art(settings, http, cache, limiters, local_limiters, rendered)
-    fallback = CoverArtFallback(links, cover_art, settings.images.fallbacks)
+    fallback = CoverArtFallback(links, cover_art)
     images = _discogs_images(
         settings, http, discogs, store, cache, limiters, local_limiters, fallback
     )
@@ -260,6 +260,7 @@ def _discogs_images(
         max_bytes=config.max_bytes,
         count=cache.count,
         fallback=fallback.primary_image,
+        sources=config.sources,
     )
 
 

@@ -192,8 +192,9 @@ class UpstreamsSettings(_Section):
     spotify: SpotifySettings = Field(default_factory=SpotifySettings)
 
 
-FallbackSource = Literal["coverartarchive-release", "coverartarchive-release-group"]
-FALLBACK_SOURCES: tuple[FallbackSource, ...] = (
+ImageSource = Literal["discogs", "coverartarchive-release", "coverartarchive-release-group"]
+IMAGE_SOURCES: tuple[ImageSource, ...] = (
+    "discogs",
     "coverartarchive-release",
     "coverartarchive-release-group",
 )
@@ -219,10 +220,13 @@ class ImagesSettings(_Section):
         description="The only hosts images are fetched from (host, host:port, or .domain for "
         "every host under domain).",
     )
-    fallbacks: list[FallbackSource] = Field(
-        default_factory=lambda: list(FALLBACK_SOURCES),
-        description="Where a Discogs release's or master's primary image comes from when "
-        "Discogs has none or the budget is spent, tried in order ([] for none).",
+    sources: list[ImageSource] = Field(
+        default_factory=lambda: list(IMAGE_SOURCES),
+        min_length=1,
+        description="Where a Discogs release's or master's primary image comes from, tried "
+        "in order: Discogs itself (within the budget) and the Cover Art Archive's front art "
+        "of its MusicBrainz release or release group. Put the archive first to spare the "
+        "Discogs budget; leave it out for Discogs images only.",
     )
     cover_art_delivery: Literal["bytes", "redirect"] = Field(
         "bytes",

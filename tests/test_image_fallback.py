@@ -116,8 +116,25 @@ def test_without_a_counterpart_or_a_chain_the_budget_answer_stands(
         missing = httpx.get(f"{url}/images/releases/5/0")  # Discogs has no image, nor MB
         assert missing.status_code == 404
     emulator.reset()
-    with sleeve_with(discogs_url, musicbrainz, coverart, tmp_path / "b", fallbacks=[]) as url:
+    only_discogs = {"sources": ["discogs"]}
+    with sleeve_with(discogs_url, musicbrainz, coverart, tmp_path / "b", **only_discogs) as url:
         spend_the_budget(url, emulator)
         linked = httpx.get(f"{url}/images/releases/{DISCOGS_LINKED_RELEASE_ID}/0")
         assert linked.status_code == 503
     assert coverart.emulator.download_calls == 0
+
+
+def test_the_archive_first_spares_the_discogs_budget(
+    discogs_images: tuple[DiscogsEmulator, str],
+    musicbrainz: RunningMusicBrainz,
+    coverart: RunningCoverArt,
+    tmp_path: pathlib.Path,
+) -> None:
+    emulator, discogs_url = discogs_images
+    archive_first = {"sources": ["coverartarchive-release", "discogs"]}
+    with sleeve_with(discogs_url, musicbrainz, coverart, tmp_path, **archive_first) as url:
+        linked = httpx.get(f"{url}/images/releases/{DISCOGS_LINKED_RELEASE_ID}/0")
+        assert jpeg_width(linked) == 1400 and emulator.image_calls == 0
+        unlinked = httpx.get(f"{url}/images/releases/{UNLINKED_WITH_IMAGE}/0")
+        assert jpeg_width(unlinked) > 0  # Discogs, with the budget the archive spared
+        assert emulator.image_calls == 1

@@ -1,22 +1,22 @@
-"""Where a Discogs release's or master's primary image comes from when Discogs cannot give
-it (no image, the day's image budget spent, or Discogs failing): the Cover Art Archive's
+"""Other sources of a Discogs release's or master's primary image: the Cover Art Archive's
 front art of its MusicBrainz counterpart, found through the url-rels links.
 
-The chain is configuration (``images.fallbacks``), tried in order:
+The chain is configuration (``images.sources``, tried in order; ``discogs`` is Discogs
+itself, see :class:`~sleeve.images.service.DiscogsImages`):
 
 - ``coverartarchive-release``: the front of each MusicBrainz release linked to the
   Discogs release;
 - ``coverartarchive-release-group``: the front of their release groups (for a master, of
   the release groups linked to it) — the art of another edition of the same record.
 
-Every step goes through sleeve's caches and governance; a step that fails or finds
-nothing passes to the next, and when all do the client gets Discogs' own answer.
+After Discogs, they stand in when it has no image or the day's budget is spent; before
+it, they spare the budget. Every step goes through sleeve's caches and governance; a step
+that fails or finds nothing passes to the next.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from ..coverart.paths import ImageRequest
 from ..coverart.service import CoverArt
@@ -30,26 +30,22 @@ SOURCES = ("coverartarchive-release", "coverartarchive-release-group")
 
 
 class CoverArtFallback:
-    def __init__(
-        self, links: MusicBrainzLinks, cover_art: CoverArt, sources: Sequence[str] = SOURCES
-    ) -> None:
+    def __init__(self, links: MusicBrainzLinks, cover_art: CoverArt) -> None:
         self._links = links
         self._cover_art = cover_art
-        self._sources = tuple(sources)
 
-    async def primary_image(self, kind: str, entity_id: int) -> StoredImage | None:
-        """The first front image the chain finds for a Discogs release or master."""
-        if kind not in ("releases", "masters") or not self._sources:
+    async def primary_image(self, kind: str, entity_id: int, source: str) -> StoredImage | None:
+        """The front image ``source`` finds for a Discogs release or master, if any."""
+        if kind not in ("releases", "masters") or source not in SOURCES:
             return None
         try:
             mbids = [link.mbid for link in await self._links.of_discogs(kind, entity_id)]
-            for source in self._sources:
-                for entity, mbid in await self._candidates(source, kind, mbids):
-                    found = await self._front(entity, mbid)
-                    if found is not None:
-                        return found
-        except GatewayError as exc:  # MusicBrainz or the archive unavailable: no fallback now
-            logger.info("no fallback image for %s %s: %s", kind, entity_id, exc.message)
+            for entity, mbid in await self._candidates(source, kind, mbids):
+                found = await self._front(entity, mbid)
+                if found is not None:
+                    return found
+        except GatewayError as exc:  # MusicBrainz or the archive unavailable: not now
+            logger.info("no %s image for %s %s: %s", source, kind, entity_id, exc.message)
         return None
 
     async def _candidates(self, source: str, kind: str, mbids: list[str]) -> list[tuple[str, str]]:

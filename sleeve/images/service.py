@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -39,8 +39,9 @@ logger = logging.getLogger("sleeve.images")
 
 Document = Callable[[str], Awaitable[dict]]
 Count = Callable[[str, str], None]
-Fallback = Callable[[str, int], Awaitable[StoredImage | None]]
-# No image (404), broken or unreachable upstream (502, 504), budget spent or busy (503).
+Fallback = Callable[[str, int, str], Awaitable[StoredImage | None]]
+# When Discogs has no image (404), fails (502, 504) or its budget is spent (503), the
+# chain goes on.
 FALLBACK_ON = frozenset({404, 502, 503, 504})
 
 
@@ -61,6 +62,7 @@ class DiscogsImages:
         max_bytes: int,
         count: Count,
         fallback: Fallback | None = None,
+        sources: Sequence[str] = ("discogs",),
         lock_ttl: float = 30.0,
         poll_interval: float = 0.05,
     ) -> None:
@@ -79,6 +81,7 @@ class DiscogsImages:
         self._max_bytes = max_bytes
         self._count = count
         self._fallback = fallback
+        self._sources = tuple(sources)
 
     async def image(self, kind: str, entity_id: int, index: int, size: int | None) -> StoredImage:
         """The stored image (fetching or making it first if need be)."""
@@ -104,39 +107,47 @@ class DiscogsImages:
         self, name: str, kind: str, entity_id: int, index: int, size: int | None
     ) -> StoredImage:
         if size is None:
-            try:
-                data, content_type = await self._fetch(kind, entity_id, index)
-            except GatewayError as exc:
-                fallen_back = await self._fallback_for(exc, kind, entity_id, index)
-                if fallen_back is None:
-                    raise
-                await self._names.put(name, fallen_back)
-                return fallen_back
-            self._record(kind, "miss")
-        else:
-            full_name = f"discogs/{kind}/{entity_id}/{index}/full"  # read here: no client hit
-            full = await self._stored(full_name) or await self.image(kind, entity_id, index, None)
-            original = await self.blobs.get(full.digest)
-            if original is None:
-                raise GatewayError(
-                    503, "The stored image went missing; try again.", {"Retry-After": "1"}
-                )
-            data, content_type = await asyncio.to_thread(thumbnail, original, size)
-            self._record(kind, "thumbnail")
+            return await self._original(name, kind, entity_id, index)
+        full_name = f"discogs/{kind}/{entity_id}/{index}/full"  # read here: no client hit
+        full = await self._stored(full_name) or await self.image(kind, entity_id, index, None)
+        original = await self.blobs.get(full.digest)
+        if original is None:
+            raise GatewayError(
+                503, "The stored image went missing; try again.", {"Retry-After": "1"}
+            )
+        data, content_type = await asyncio.to_thread(thumbnail, original, size)
+        self._record(kind, "thumbnail")
         stored = StoredImage(await self.blobs.put(data), content_type)
         await self._names.put(name, stored)
         return stored
 
-    async def _fallback_for(
-        self, failure: GatewayError, kind: str, entity_id: int, index: int
-    ) -> StoredImage | None:
-        """Another source's primary image when Discogs has none, or none for now."""
-        if self._fallback is None or index != 0 or failure.status not in FALLBACK_ON:
-            return None
-        found = await self._fallback(kind, entity_id)
-        if found is not None:
-            self._record(kind, "fallback")
-        return found
+    async def _original(self, name: str, kind: str, entity_id: int, index: int) -> StoredImage:
+        """The full image from the first source of the chain that has it: Discogs itself
+        (spending the budget) or, for a primary image, another source (``images.sources``).
+        When none has it, Discogs' own answer (404, or 503 for a spent budget) stands."""
+        chain = self._sources if index == 0 and self._fallback else ("discogs",)
+        failure = GatewayError(404, f"No image {index} for {kind[:-1]} {entity_id}.")
+        for source in chain:
+            if source == "discogs":
+                try:
+                    data, content_type = await self._fetch(kind, entity_id, index)
+                except GatewayError as exc:
+                    if exc.status not in FALLBACK_ON:
+                        raise
+                    failure = exc
+                    continue
+                self._record(kind, "miss")
+                stored = StoredImage(await self.blobs.put(data), content_type)
+            else:
+                assert self._fallback is not None
+                found = await self._fallback(kind, entity_id, source)
+                if found is None:
+                    continue
+                self._record(kind, "fallback")
+                stored = found
+            await self._names.put(name, stored)
+            return stored
+        raise failure
 
     async def _fetch(self, kind: str, entity_id: int, index: int) -> tuple[bytes, str]:
         url = await self._upstream_url(kind, entity_id, index)
