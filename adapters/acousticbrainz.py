@@ -5,26 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from .http import HttpClient, UpstreamResponse, client_timeout
+from .http import Adapter, UpstreamResponse
 
 NAME = "AcousticBrainz"
 
 
-class AcousticBrainzAdapter:
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        base_url: str,
-        user_agent: str,
-        connect_timeout: float,
-        timeout: float,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self._user_agent = user_agent
-        self._timeout = client_timeout(connect_timeout, timeout)
-
+class AcousticBrainzAdapter(Adapter):
     async def get(self, path_and_query: str) -> UpstreamResponse:
         """GET an API path with its query (``/api/v1/<mbid>/low-level?n=0``)."""
         parts = urlsplit(path_and_query)

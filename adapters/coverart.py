@@ -7,26 +7,12 @@ so nothing here follows redirects by itself.
 
 from __future__ import annotations
 
-from .http import HttpClient, UpstreamResponse, client_timeout
+from .http import Adapter, UpstreamResponse
 
 NAME = "Cover Art Archive"
 
 
-class CoverArtAdapter:
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        base_url: str,
-        user_agent: str,
-        connect_timeout: float,
-        timeout: float,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self._user_agent = user_agent
-        self._timeout = client_timeout(connect_timeout, timeout)
-
+class CoverArtAdapter(Adapter):
     async def get(self, url: str, *, accept: str) -> UpstreamResponse:
         """GET ``url``: a path under :attr:`base_url`, or a redirect target it pointed at."""
         headers = {"User-Agent": self._user_agent, "Accept": accept}

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .http import HttpClient, UpstreamResponse, client_timeout
+from .http import Adapter, HttpClient, UpstreamResponse
 
 NAME = "Discogs"
 MEDIA_TYPES = frozenset(
@@ -70,24 +70,27 @@ def representation(accept: str | None) -> str | None:
     return None
 
 
-class DiscogsAdapter:
+class DiscogsAdapter(Adapter):
     """GETs on the Discogs database API with sleeve's identity."""
 
     def __init__(
         self,
         http: HttpClient,
         *,
+        credentials: DiscogsCredentials | None,
         base_url: str,
         user_agent: str,
-        credentials: DiscogsCredentials | None,
         connect_timeout: float,
         timeout: float,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self._user_agent = user_agent
+        super().__init__(
+            http,
+            base_url=base_url,
+            user_agent=user_agent,
+            connect_timeout=connect_timeout,
+            timeout=timeout,
+        )
         self._credentials = credentials
-        self._timeout = client_timeout(connect_timeout, timeout)
 
     @property
     def authenticated(self) -> bool:

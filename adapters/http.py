@@ -120,3 +120,22 @@ class HttpClient:
             raise UpstreamGarbage(upstream, f"{upstream} sent a malformed answer.") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamUnreachable(upstream, f"{upstream} could not be reached.") from exc
+
+
+class Adapter:
+    """What every upstream's adapter holds: the shared session, where the upstream is,
+    who sleeve says it is, and how long a call may take."""
+
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        base_url: str,
+        user_agent: str,
+        connect_timeout: float,
+        timeout: float,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = http
+        self._user_agent = user_agent
+        self._timeout = client_timeout(connect_timeout, timeout)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .http import HttpClient, UpstreamResponse, client_timeout
+from .http import Adapter, UpstreamResponse
 
 NAME = "MusicBrainz"
 Representation = Literal["json", "xml"]
@@ -19,21 +19,7 @@ MEDIA_TYPES: dict[str, str] = {
 }
 
 
-class MusicBrainzAdapter:
-    def __init__(
-        self,
-        http: HttpClient,
-        *,
-        base_url: str,
-        user_agent: str,
-        connect_timeout: float,
-        timeout: float,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = http
-        self._user_agent = user_agent
-        self._timeout = client_timeout(connect_timeout, timeout)
-
+class MusicBrainzAdapter(Adapter):
     async def get(
         self, path: str, query: list[tuple[str, str]], representation: Representation
     ) -> UpstreamResponse:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import pathlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from connexion.exceptions import ProblemException
 from connexion.middleware import ConnexionMiddleware
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 from adapters.acousticbrainz import AcousticBrainzAdapter
 from adapters.coverart import CoverArtAdapter
 from adapters.discogs import DiscogsAdapter, DiscogsCredentials
-from adapters.http import HttpClient, UpstreamResponse
+from adapters.http import Adapter, HttpClient, UpstreamResponse
 from adapters.musicbrainz import MusicBrainzAdapter
 from handlers import operation_resolver
 from handlers.acousticbrainz import AcousticBrainzHandlers
@@ -67,6 +67,7 @@ from .musicbrainz.links import MusicBrainzLinks
 from .musicbrainz.proxy import MusicBrainzProxy
 from .openapi31 import SpecFirstApp, load_specification
 
+AdapterType = TypeVar("AdapterType", bound=Adapter)
 SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
 
 # Credentials are sleeve's own business (the document lists the forms clients use), so
@@ -107,7 +108,7 @@ def create_app(settings: Settings) -> ASGIApp:
     )
 
     musicbrainz = MusicBrainzProxy(
-        _musicbrainz_adapter(http, settings.upstreams.musicbrainz),
+        _adapter(MusicBrainzAdapter, http, settings.upstreams.musicbrainz),
         cache,
         upstream_gate(
             "MusicBrainz",
@@ -277,13 +278,7 @@ def _cover_art(
     config, images = settings.upstreams.coverartarchive, settings.images
     blobs, names = BlobStore(images.path / "blobs"), NameIndex(images.path / "names")
     return CoverArt(
-        CoverArtAdapter(
-            http,
-            base_url=str(config.base_url),
-            user_agent=config.user_agent,
-            connect_timeout=config.connect_timeout,
-            timeout=config.timeout,
-        ),
+        _adapter(CoverArtAdapter, http, config),
         cache,
         upstream_gate("Cover Art Archive", config, limiters, local_limiters),
         blobs=blobs,
@@ -307,13 +302,7 @@ def _acousticbrainz_upstream(
     config = settings.upstreams.acousticbrainz
     if config.base_url is None:
         return None
-    adapter = AcousticBrainzAdapter(
-        http,
-        base_url=str(config.base_url),
-        user_agent=config.user_agent,
-        connect_timeout=config.connect_timeout,
-        timeout=config.timeout,
-    )
+    adapter = _adapter(AcousticBrainzAdapter, http, config)
     gate = upstream_gate("AcousticBrainz", config, limiters, local_limiters)
 
     async def fetch(path_and_query: str) -> UpstreamResponse:
@@ -339,8 +328,10 @@ def _freshness(config: CacheSettings) -> FreshnessPolicy:
     )
 
 
-def _musicbrainz_adapter(http: HttpClient, config: UpstreamSettings) -> MusicBrainzAdapter:
-    return MusicBrainzAdapter(
+def _adapter(kind: type[AdapterType], http: HttpClient, config: UpstreamSettings) -> AdapterType:
+    """An upstream's adapter, configured from its settings section."""
+    assert config.base_url is not None
+    return kind(
         http,
         base_url=str(config.base_url),
         user_agent=config.user_agent,

@@ -43,6 +43,7 @@ from typing import NamedTuple, TypeVar
 
 import zstandard
 
+from ..cache.sqlite_store import enter_wal
 from .dump import Level
 
 __all__ = [
@@ -207,7 +208,7 @@ class _FeatureFile:
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=one_thread
         )
         try:
-            self._enter_wal(time.monotonic() + busy_timeout)
+            enter_wal(self.conn, time.monotonic() + busy_timeout)
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
             self._create_schema()
@@ -215,19 +216,6 @@ class _FeatureFile:
             self.conn.close()
             raise
         self.codecs = _Codecs(self.conn)
-
-    def _enter_wal(self, deadline: float) -> None:
-        """WAL, retrying while another process switches the new file at the same time."""
-        while True:
-            try:
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.005)
-        if mode != "wal":
-            raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode!r})")
 
     def _create_schema(self) -> None:
         """Create the tables unless they exist: readers must open while an import holds

@@ -127,29 +127,12 @@ class _CacheFile:
     def __init__(self, path: str, *, busy_timeout: float, cache_kib: int) -> None:
         self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         try:
-            self._enter_wal(time.monotonic() + busy_timeout)
+            enter_wal(self.conn, time.monotonic() + busy_timeout)
             self._configure(cache_kib)
             self._create_schema()
         except BaseException:
             self.conn.close()
             raise
-
-    def _enter_wal(self, deadline: float) -> None:
-        """Switch the file to WAL, retrying while another process does the same.
-
-        The switch needs an exclusive lock and SQLite reports that race as "locked" at
-        once, without its busy handler, when several workers open a new file together.
-        """
-        while True:
-            try:
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.005)
-        if mode != "wal":
-            raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode!r})")
 
     def _configure(self, cache_kib: int) -> None:
         self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -414,3 +397,21 @@ class SQLiteStore(CacheStore):
         if self._file is not None:
             self._file.close()
         self._file = self._entries = self._locks = None
+
+
+def enter_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Switch the file to WAL, retrying while another process does the same.
+
+    The switch needs an exclusive lock and SQLite reports that race as "locked" at
+    once, without its busy handler, when several workers open a new file together.
+    """
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+    if mode != "wal":
+        raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode!r})")
