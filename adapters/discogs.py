@@ -48,7 +48,9 @@ class DiscogsCredentials:
     def from_client(
         cls, authorization: str | None, query: Mapping[str, str]
     ) -> DiscogsCredentials | None:
-        """The credentials a Discogs client sent, in any of the forms Discogs accepts."""
+        """The credentials a Discogs client sent, in any of the forms Discogs accepts: an
+        ``Authorization: Discogs token=…`` or ``… key=…, secret=…`` header, or the same
+        as query parameters. The header wins."""
         match = _AUTHORIZATION.fullmatch(authorization or "")
         if match:
             return cls(**match.groupdict())
@@ -118,3 +120,12 @@ class DiscogsAdapter(Adapter):
             timeout=self._timeout,
             max_target=MAX_REQUEST_TARGET,
         )
+
+    async def get_image(self, url: str) -> UpstreamResponse:
+        """GET an image at ``url``, as an answer gave it (signed: sent unchanged).
+
+        No credentials: image hosts need none, and a URL from an answer is not trusted
+        with them.
+        """
+        headers = {"User-Agent": self._user_agent, "Accept": "image/*"}
+        return await self._http.get(NAME, url, params=[], headers=headers, timeout=self._timeout)

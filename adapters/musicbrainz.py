@@ -3,13 +3,19 @@
 MusicBrainz wants a meaningful ``User-Agent`` (``App/1.0 ( contact )``) and picks JSON or
 XML from ``fmt`` (or ``Accept``); sleeve always says which with both, so a mirror that
 reads only one of them answers the same. The base URL is configuration: mirrors exist.
+
+A 200 is checked before anyone keeps it: every JSON answer MusicBrainz sends is an
+object, every XML one a ``<metadata>`` document; an HTML page (a proxy's, or a
+maintenance notice) also starts with ``<`` and is :class:`UpstreamGarbage`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Literal
 
-from .http import Adapter, UpstreamResponse
+from .http import Adapter, UpstreamGarbage, UpstreamResponse
 
 NAME = "MusicBrainz"
 Representation = Literal["json", "xml"]
@@ -17,6 +23,7 @@ MEDIA_TYPES: dict[str, str] = {
     "json": "application/json; charset=utf-8",
     "xml": "application/xml; charset=utf-8",
 }
+_XML_METADATA = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?<metadata[\s>/]")
 
 
 class MusicBrainzAdapter(Adapter):
@@ -28,10 +35,23 @@ class MusicBrainzAdapter(Adapter):
             "User-Agent": self._user_agent,
             "Accept": MEDIA_TYPES[representation].split(";", 1)[0],
         }
-        return await self._http.get(
+        answer = await self._http.get(
             NAME,
             f"{self.base_url}{path}",
             params=[*query, ("fmt", representation)],
             headers=headers,
             timeout=self._timeout,
         )
+        if answer.status == 200 and not _looks_like(answer.body, representation):
+            raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not {representation}.")
+        return answer
+
+
+def _looks_like(body: bytes, representation: Representation) -> bool:
+    """A cheap check that keeps a broken answer out of the cache."""
+    if representation == "xml":
+        return _XML_METADATA.match(body) is not None
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False

@@ -1,15 +1,20 @@
-"""The ``AcousticBrainz`` operations: its read-only API, answered from the archived dumps."""
+"""The ``AcousticBrainz`` operations: its read-only API, answered from the archived dumps.
+
+Submissions and datasets answer 410 Gone. Not 405: that would say the method is wrong
+for a resource that otherwise works, and the dataset resources do not work with any
+method. 410 says what is true for all of them: the service that took these requests is
+gone for good, so a client should stop retrying (RFC 9110 §15.5.11).
+"""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sleeve.acousticbrainz.service import AcousticBrainzService
-from sleeve.cache.http_caching import if_none_match
+from sleeve.cache.responses import validated_response
 from sleeve.errors import GatewayError
 
 #: The archive only grows by imports of the same final dumps: a day is safe to keep.
@@ -25,6 +30,8 @@ class AcousticBrainzHandlers:
 
     def __init__(self, service: AcousticBrainzService) -> None:
         self._service = service
+
+    # --- reads --------------------------------------------------------------------------
 
     async def get_low_level(self, request: Request, mbid: str, n: int = 0) -> Response:
         return _answer(request, await self._service.document("lowlevel", mbid, n))
@@ -50,32 +57,48 @@ class AcousticBrainzHandlers:
     async def get_bulk_count(self, request: Request, recording_ids: str) -> Response:
         return _answer(request, await self._service.counts(recording_ids))
 
-    async def refuse_write(self, request: Request, **_: Any) -> Response:
-        """Submissions and datasets: 410 Gone.
+    # --- writes: gone with the service --------------------------------------------------
 
-        Not 405: that would say the method is wrong for a resource that otherwise works,
-        and the dataset resources do not work with any method. 410 says what is true
-        for all of them: the service that took these requests is gone for good, so a
-        client should stop retrying (RFC 9110 §15.5.11).
-        """
-        raise GatewayError(410, READ_ONLY_MESSAGE)
+    async def submit_low_level(self, **_: Any) -> Response:
+        raise _read_only()
 
-    submit_low_level = refuse_write
-    create_dataset = refuse_write
-    get_dataset = refuse_write
-    update_dataset = refuse_write
-    delete_dataset = refuse_write
-    add_dataset_class = refuse_write
-    update_dataset_class = refuse_write
-    delete_dataset_class = refuse_write
-    add_dataset_recordings = refuse_write
-    delete_dataset_recordings = refuse_write
+    async def create_dataset(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def get_dataset(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def update_dataset(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def delete_dataset(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def add_dataset_class(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def update_dataset_class(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def delete_dataset_class(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def add_dataset_recordings(self, **_: Any) -> Response:
+        raise _read_only()
+
+    async def delete_dataset_recordings(self, **_: Any) -> Response:
+        raise _read_only()
 
 
 def _answer(request: Request, body: bytes) -> Response:
     """``body`` as JSON with a strong ETag; 304 when the client holds it already."""
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": ARCHIVE_CACHE_CONTROL}
-    if if_none_match(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return validated_response(
+        request,
+        body,
+        media_type="application/json",
+        headers={"Cache-Control": ARCHIVE_CACHE_CONTROL},
+    )
+
+
+def _read_only() -> GatewayError:
+    return GatewayError(410, READ_ONLY_MESSAGE)

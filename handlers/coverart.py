@@ -2,8 +2,9 @@
 
 Listings are JSON (406 when the client's ``Accept`` rules JSON out); images come from
 sleeve's store, as bytes or — with ``images.cover_art_delivery: redirect`` — as a 307 to
-the kept copy. ``OPTIONS`` says what the archive's documentation promises (its own
-server never did).
+the kept copy. ``HEAD`` is ``GET`` without the body (Starlette drops it), and ``OPTIONS``
+says what the archive's documentation promises (its own server never did). Every path
+has a twin with a trailing slash, as the archive accepts both.
 """
 
 from __future__ import annotations
@@ -14,30 +15,51 @@ import time
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sleeve.cache.http_caching import if_none_match
 from sleeve.coverart.paths import image_request
-from sleeve.coverart.service import CoverArt
+from sleeve.coverart.service import CoverArtService
 from sleeve.errors import GatewayError
-from sleeve.images.responses import ImageFileResponse
+from sleeve.images.responses import IMMUTABLE, image_response
 
 ALLOW = "GET, HEAD, OPTIONS"
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 class CoverArtHandlers:
-    def __init__(self, cover_art: CoverArt, *, delivery: str = "bytes") -> None:
-        self._cover_art = cover_art
+    def __init__(self, service: CoverArtService, *, delivery: str = "bytes") -> None:
+        self._service = service
         self._delivery = delivery
 
+    # --- listings: /release/{mbid}, /release-group/{mbid} ------------------------------
+
     async def get_release_cover_art(self, request: Request, mbid: str) -> Response:
-        _check_accepts_json(request.headers.get("accept"))
-        return await self._cover_art.listing(request, "release", mbid)
+        return await self._listing(request, "release", mbid)
+
+    async def get_release_cover_art_slash(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release", mbid)
+
+    async def head_release_cover_art(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release", mbid)
+
+    async def head_release_cover_art_slash(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release", mbid)
 
     async def get_release_group_cover_art(self, request: Request, mbid: str) -> Response:
-        _check_accepts_json(request.headers.get("accept"))
-        return await self._cover_art.listing(request, "release-group", mbid)
+        return await self._listing(request, "release-group", mbid)
+
+    async def get_release_group_cover_art_slash(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release-group", mbid)
+
+    async def head_release_group_cover_art(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release-group", mbid)
+
+    async def head_release_group_cover_art_slash(self, request: Request, mbid: str) -> Response:
+        return await self._listing(request, "release-group", mbid)
+
+    # --- images: /release/{mbid}/{image}, /release-group/{mbid}/{image} -----------------
 
     async def get_release_cover_image(self, request: Request, mbid: str, image: str) -> Response:
+        return await self._image(request, "release", mbid, image)
+
+    async def head_release_cover_image(self, request: Request, mbid: str, image: str) -> Response:
         return await self._image(request, "release", mbid, image)
 
     async def get_release_group_cover_image(
@@ -45,41 +67,61 @@ class CoverArtHandlers:
     ) -> Response:
         return await self._image(request, "release-group", mbid, image)
 
-    async def options_cover_art(self, **_: str) -> Response:
-        return Response(status_code=200, headers={"Allow": ALLOW})
+    async def head_release_group_cover_image(
+        self, request: Request, mbid: str, image: str
+    ) -> Response:
+        return await self._image(request, "release-group", mbid, image)
 
-    head_release_cover_art = get_release_cover_art_slash = get_release_cover_art
-    head_release_cover_art_slash = get_release_cover_art
-    head_release_group_cover_art = get_release_group_cover_art_slash = get_release_group_cover_art
-    head_release_group_cover_art_slash = get_release_group_cover_art
-    head_release_cover_image = get_release_cover_image
-    head_release_group_cover_image = get_release_group_cover_image
-    options_release_cover_art = options_release_cover_art_slash = options_cover_art
-    options_release_group_cover_art = options_release_group_cover_art_slash = options_cover_art
-    options_release_cover_image = options_release_group_cover_image = options_cover_art
+    # --- OPTIONS ------------------------------------------------------------------------
+
+    async def options_release_cover_art(self) -> Response:
+        return _options()
+
+    async def options_release_cover_art_slash(self) -> Response:
+        return _options()
+
+    async def options_release_group_cover_art(self) -> Response:
+        return _options()
+
+    async def options_release_group_cover_art_slash(self) -> Response:
+        return _options()
+
+    async def options_release_cover_image(self) -> Response:
+        return _options()
+
+    async def options_release_group_cover_image(self) -> Response:
+        return _options()
+
+    # --- shared -------------------------------------------------------------------------
+
+    async def _listing(self, request: Request, entity: str, mbid: str) -> Response:
+        _check_accepts_json(request.headers.get("accept"))
+        return await self._service.listing(request, entity, mbid)
 
     async def _image(self, request: Request, entity: str, mbid: str, image: str) -> Response:
         wanted = image_request(entity, mbid, image)
         if wanted is None:
             raise GatewayError(404, f"No such image: {image}.")
-        found = await self._cover_art.image(wanted)
-        etag = f'"{found.stored.digest}"'
+        found = await self._service.image(wanted)
+        digest = found.stored.digest
         max_age = max(0, math.floor(found.fresh_until - time.time()))
-        headers = {
-            "ETag": etag,
-            "Cache-Control": IMMUTABLE if found.immutable else f"public, max-age={max_age}",
-        }
+        cache_control = IMMUTABLE if found.immutable else f"public, max-age={max_age}"
         if self._delivery == "redirect":
             # Behind a proxy, where clients reach sleeve (as the listing's URLs say).
-            base = self._cover_art.public_base(request)
-            location = f"{base}/_sleeve/blobs/{found.stored.digest}"
+            location = f"{self._service.public.of(request)}/_sleeve/blobs/{digest}"
+            headers = {"ETag": f'"{digest}"', "Cache-Control": cache_control}
             return RedirectResponse(location, status_code=307, headers=headers)
-        if if_none_match(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        path = await self._cover_art.blobs.path(found.stored.digest)
-        if path is None:  # removed between the lookup and now: the next request refetches
-            raise GatewayError(503, "The image is being replaced; try again.", {"Retry-After": "1"})
-        return ImageFileResponse(path, media_type=found.stored.content_type, headers=headers)
+        return image_response(
+            request,
+            await self._service.images.blobs.path(digest),
+            digest=digest,
+            content_type=found.stored.content_type,
+            cache_control=cache_control,
+        )
+
+
+def _options() -> Response:
+    return Response(status_code=200, headers={"Allow": ALLOW})
 
 
 def _check_accepts_json(accept: str | None) -> None:

@@ -5,25 +5,25 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sleeve.discogs_proxy import DiscogsProxy
+from sleeve.discogs.service import DiscogsService
 
 
 class DiscogsHandlers:
-    """Each method forwards one operation to Discogs through :class:`DiscogsProxy`.
+    """Each method forwards one operation to Discogs through :class:`DiscogsService`.
 
     Query parameters are listed explicitly: only what the document declares is ever sent
     upstream, and defaults (``page=1``, ``per_page=50``) are sent spelled out, so equal
     requests look equal upstream.
     """
 
-    def __init__(self, proxy: DiscogsProxy) -> None:
-        self._proxy = proxy
+    def __init__(self, service: DiscogsService) -> None:
+        self._service = service
 
     async def get_service(self, request: Request) -> Response:
-        return await self._proxy.forward(request, "/")
+        return await self._service.forward(request, "/")
 
     async def get_artist(self, request: Request, artist_id: int) -> Response:
-        return await self._proxy.forward(request, f"/artists/{artist_id}")
+        return await self._service.forward(request, f"/artists/{artist_id}")
 
     async def get_artist_releases(
         self,
@@ -34,7 +34,7 @@ class DiscogsHandlers:
         sort: str | None = None,
         sort_order: str | None = None,
     ) -> Response:
-        return await self._proxy.forward(
+        return await self._service.forward(
             request,
             f"/artists/{artist_id}/releases",
             sort=sort,
@@ -46,21 +46,21 @@ class DiscogsHandlers:
     async def get_release(
         self, request: Request, release_id: int, curr_abbr: str | None = None
     ) -> Response:
-        return await self._proxy.forward(request, f"/releases/{release_id}", curr_abbr=curr_abbr)
+        return await self._service.forward(request, f"/releases/{release_id}", curr_abbr=curr_abbr)
 
     async def get_release_rating(self, request: Request, release_id: int) -> Response:
-        return await self._proxy.forward(request, f"/releases/{release_id}/rating")
+        return await self._service.forward(request, f"/releases/{release_id}/rating")
 
     async def get_user_release_rating(
         self, request: Request, release_id: int, username: str
     ) -> Response:
-        return await self._proxy.forward(request, f"/releases/{release_id}/rating/{username}")
+        return await self._service.forward(request, f"/releases/{release_id}/rating/{username}")
 
     async def get_release_stats(self, request: Request, release_id: int) -> Response:
-        return await self._proxy.forward(request, f"/releases/{release_id}/stats")
+        return await self._service.forward(request, f"/releases/{release_id}/stats")
 
     async def get_master(self, request: Request, master_id: int) -> Response:
-        return await self._proxy.forward(request, f"/masters/{master_id}")
+        return await self._service.forward(request, f"/masters/{master_id}")
 
     async def get_master_versions(
         self,
@@ -75,7 +75,7 @@ class DiscogsHandlers:
         sort: str | None = None,
         sort_order: str | None = None,
     ) -> Response:
-        return await self._proxy.forward(
+        return await self._service.forward(
             request,
             f"/masters/{master_id}/versions",
             format=format,
@@ -89,12 +89,12 @@ class DiscogsHandlers:
         )
 
     async def get_label(self, request: Request, label_id: int) -> Response:
-        return await self._proxy.forward(request, f"/labels/{label_id}")
+        return await self._service.forward(request, f"/labels/{label_id}")
 
     async def get_label_releases(
         self, request: Request, label_id: int, page: int, per_page: int
     ) -> Response:
-        return await self._proxy.forward(
+        return await self._service.forward(
             request, f"/labels/{label_id}/releases", page=page, per_page=per_page
         )
 
@@ -102,6 +102,6 @@ class DiscogsHandlers:
         self, request: Request, page: int, per_page: int, **filters: str
     ) -> Response:
         """``q``, ``type`` and the field filters pass through as the document declares them."""
-        return await self._proxy.forward(
+        return await self._service.forward(
             request, "/database/search", **filters, page=page, per_page=per_page
         )

@@ -9,24 +9,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sleeve import __version__
+from sleeve.backends import StoreUnavailable
 from sleeve.cache.answer_cache import AnswerCache
 from sleeve.cache.keys import path_key_prefixes
-from sleeve.cache.store import StoreUnavailable
 from sleeve.errors import GatewayError
-from sleeve.hot_path import RenderedAnswers
 
 
 class GatewayHandlers:
-    def __init__(
-        self,
-        cache: AnswerCache,
-        rendered: RenderedAnswers,
-        *,
-        backend: str,
-        admin_token: str | None,
-    ) -> None:
+    def __init__(self, cache: AnswerCache, *, backend: str, admin_token: str | None) -> None:
         self._cache = cache
-        self._rendered = rendered
         self._backend = backend
         self._admin_token = admin_token
 
@@ -51,10 +42,9 @@ class GatewayHandlers:
         self._check_admin(request.headers.get("authorization"))
         prefixes = path_key_prefixes(body["path"], whole_subtree=body.get("prefix", False))
         try:
-            purged = sum([await self._cache.store.purge_prefix(prefix) for prefix in prefixes])
+            purged = await self._cache.purge(prefixes)
         except StoreUnavailable:
             raise GatewayError(503, "The cache store is unavailable.") from None
-        self._rendered.clear()  # this process at once; others within their fast-path max age
         return JSONResponse({"purged": purged})
 
     def _check_admin(self, authorization: str | None) -> None:

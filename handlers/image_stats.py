@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse
 
-from sleeve.cache.store import StoreUnavailable
+from sleeve.backends import StoreUnavailable
 from sleeve.errors import GatewayError
 from sleeve.governance.limiter import RateLimiter
 from sleeve.images.blob_store import BlobStore

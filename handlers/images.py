@@ -1,4 +1,10 @@
-"""The ``Images`` operations: images kept by sleeve, with conditional and range requests."""
+"""The ``Images`` operations: images kept by sleeve, with conditional and range requests.
+
+``/images/{kind}/{entity_id}/{index}`` is a Discogs entity's image (``kind`` is its
+collection: releases, masters, artists, labels), for clients with a key;
+``/_sleeve/blobs/{digest}`` is any kept image by its digest, public (the name is the
+content).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,11 @@ import pathlib
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sleeve.cache.http_caching import if_none_match
-from sleeve.clients import STATE_KEY, Client
+from sleeve.discogs.images import DiscogsImages
 from sleeve.errors import GatewayError
+from sleeve.governance.clients import STATE_KEY, Client
 from sleeve.images.formats import sniff
-from sleeve.images.responses import ImageFileResponse
-from sleeve.images.service import DiscogsImages
-
-IMMUTABLE = "public, max-age=31536000, immutable"
+from sleeve.images.responses import image_response
 
 
 class ImageHandlers:
@@ -28,29 +31,27 @@ class ImageHandlers:
     ) -> Response:
         self._check_key(request)
         stored = await self._images.image(kind, entity_id, index, size)
-        path = await self._images.blobs.path(stored.digest)
-        if path is None:  # removed between the lookup and now: the next request refetches
-            raise GatewayError(503, "The image is being replaced; try again.", {"Retry-After": "1"})
-        etag = f'"{stored.digest}"'
-        headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-        if if_none_match(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        return ImageFileResponse(path, media_type=stored.content_type, headers=headers)
+        return image_response(
+            request,
+            await self._images.images.blobs.path(stored.digest),
+            digest=stored.digest,
+            content_type=stored.content_type,
+        )
 
-    head_image = get_image
+    async def head_image(
+        self, request: Request, kind: str, entity_id: int, index: int, size: int | None = None
+    ) -> Response:
+        return await self.get_image(request, kind, entity_id, index, size)
 
     async def get_blob(self, request: Request, digest: str) -> Response:
-        """Kept bytes by digest: public (the name is the content), never changing."""
-        path = await self._images.blobs.path(digest)
+        path = await self._images.images.blobs.path(digest)
         if path is None:
             raise GatewayError(404, "sleeve keeps nothing under this digest.")
-        headers = {"ETag": f'"{digest}"', "Cache-Control": IMMUTABLE}
-        if if_none_match(request.headers.get("if-none-match"), headers["ETag"]):
-            return Response(status_code=304, headers=headers)
         content_type = sniff(await asyncio.to_thread(_first_bytes, path)) or "image/jpeg"
-        return ImageFileResponse(path, media_type=content_type, headers=headers)
+        return image_response(request, path, digest=digest, content_type=content_type)
 
-    head_blob = get_blob
+    async def head_blob(self, request: Request, digest: str) -> Response:
+        return await self.get_blob(request, digest)
 
     def _check_key(self, request: Request) -> None:
         client = request.scope.get("state", {}).get(STATE_KEY)

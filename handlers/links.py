@@ -10,14 +10,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sleeve.musicbrainz.links import MusicBrainzLink, MusicBrainzLinks, discogs_web_url
+from sleeve.url_rewriting import PublicBase
 
 CACHE_CONTROL = "public, max-age=3600"
 
 
 class LinkHandlers:
-    def __init__(self, links: MusicBrainzLinks, *, public_url: str | None = None) -> None:
+    def __init__(self, links: MusicBrainzLinks, *, public: PublicBase) -> None:
         self._links = links
-        self._public_url = public_url
+        self._public = public
 
     async def get_release_music_brainz(self, request: Request, release_id: int) -> JSONResponse:
         return await self._answer(request, "releases", release_id)
@@ -31,11 +32,11 @@ class LinkHandlers:
     async def get_label_music_brainz(self, request: Request, label_id: int) -> JSONResponse:
         return await self._answer(request, "labels", label_id)
 
-    async def _answer(self, request: Request, kind: str, entity_id: int) -> JSONResponse:
-        base = (self._public_url or str(request.base_url)).rstrip("/")
-        links = await self._links.of_discogs(kind, entity_id)
+    async def _answer(self, request: Request, collection: str, entity_id: int) -> JSONResponse:
+        base = self._public.of(request)
+        links = await self._links.of_discogs(collection, entity_id)
         body = {
-            "discogs": discogs_web_url(kind, entity_id),
+            "discogs": discogs_web_url(collection, entity_id),
             "musicbrainz": [_described(link, base) for link in links],
         }
         return JSONResponse(body, headers={"Cache-Control": CACHE_CONTROL})

@@ -1,24 +1,22 @@
 """The ``MusicBrainz`` operations: lookups, browses, searches and URL look-ups on ``/ws/2``.
 
 The document has one lookup and one list operation per entity (``lookupReleaseGroup``,
-``listReleaseGroups``), so that each says exactly which ``inc`` values and browse links it
-takes; here they share two methods, bound per entity at the bottom of this module. A
-handler checks what the document cannot say (exactly one browse link), normalises the
-request so that equal requests share one cache entry, and hands it to
-:class:`MusicBrainzProxy`.
+``listReleaseGroups``, and the list's trailing-slash twin), so that each says exactly
+which ``inc`` values and browse links it takes; each has its ``def`` here, naming its
+entity, and they share two methods. A handler checks what the document cannot say
+(exactly one browse link), normalises the request so that equal requests share one cache
+entry, and hands it to :class:`MusicBrainzService`.
 """
 
 from __future__ import annotations
 
-from functools import partialmethod
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters.musicbrainz import Representation
-from sleeve.error_dialects import wants_musicbrainz_json
 from sleeve.musicbrainz import rules
-from sleeve.musicbrainz.proxy import MusicBrainzProxy
+from sleeve.musicbrainz.service import MusicBrainzService
 
 # connexion hands parameters over with their names made identifiers (``release-group``
 # becomes ``releasegroup``); MusicBrainz wants them as it spells them.
@@ -28,10 +26,137 @@ _LINK_PARAMETERS = {
 
 
 class MusicBrainzHandlers:
-    def __init__(self, proxy: MusicBrainzProxy) -> None:
-        self._proxy = proxy
+    def __init__(self, service: MusicBrainzService) -> None:
+        self._service = service
 
-    async def lookup_entity(
+    # --- lookups: /ws/2/{entity}/{mbid} ---------------------------------------------
+
+    async def lookup_area(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("area", request, mbid, **params)
+
+    async def lookup_artist(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("artist", request, mbid, **params)
+
+    async def lookup_event(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("event", request, mbid, **params)
+
+    async def lookup_instrument(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("instrument", request, mbid, **params)
+
+    async def lookup_label(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("label", request, mbid, **params)
+
+    async def lookup_place(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("place", request, mbid, **params)
+
+    async def lookup_recording(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("recording", request, mbid, **params)
+
+    async def lookup_release(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("release", request, mbid, **params)
+
+    async def lookup_release_group(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("release-group", request, mbid, **params)
+
+    async def lookup_series(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("series", request, mbid, **params)
+
+    async def lookup_url(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("url", request, mbid, **params)
+
+    async def lookup_work(self, request: Request, mbid: str, **params: Any) -> Response:
+        return await self._lookup("work", request, mbid, **params)
+
+    # --- browses and searches: /ws/2/{entity}?{link}=…|query=… ------------------------
+
+    async def list_areas(self, request: Request, **params: Any) -> Response:
+        return await self._list("area", request, **params)
+
+    async def list_areas_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("area", request, **params)
+
+    async def list_artists(self, request: Request, **params: Any) -> Response:
+        return await self._list("artist", request, **params)
+
+    async def list_artists_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("artist", request, **params)
+
+    async def list_events(self, request: Request, **params: Any) -> Response:
+        return await self._list("event", request, **params)
+
+    async def list_events_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("event", request, **params)
+
+    async def list_instruments(self, request: Request, **params: Any) -> Response:
+        return await self._list("instrument", request, **params)
+
+    async def list_instruments_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("instrument", request, **params)
+
+    async def list_labels(self, request: Request, **params: Any) -> Response:
+        return await self._list("label", request, **params)
+
+    async def list_labels_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("label", request, **params)
+
+    async def list_places(self, request: Request, **params: Any) -> Response:
+        return await self._list("place", request, **params)
+
+    async def list_places_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("place", request, **params)
+
+    async def list_recordings(self, request: Request, **params: Any) -> Response:
+        return await self._list("recording", request, **params)
+
+    async def list_recordings_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("recording", request, **params)
+
+    async def list_releases(self, request: Request, **params: Any) -> Response:
+        return await self._list("release", request, **params)
+
+    async def list_releases_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("release", request, **params)
+
+    async def list_release_groups(self, request: Request, **params: Any) -> Response:
+        return await self._list("release-group", request, **params)
+
+    async def list_release_groups_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("release-group", request, **params)
+
+    async def list_series(self, request: Request, **params: Any) -> Response:
+        return await self._list("series", request, **params)
+
+    async def list_series_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("series", request, **params)
+
+    async def list_works(self, request: Request, **params: Any) -> Response:
+        return await self._list("work", request, **params)
+
+    async def list_works_slash(self, request: Request, **params: Any) -> Response:
+        return await self._list("work", request, **params)
+
+    # --- reverse URL look-ups: /ws/2/url?resource=… ------------------------------------
+
+    async def lookup_music_brainz_urls(
+        self,
+        request: Request,
+        resource: list[str],
+        inc: str | None = None,
+        fmt: str | None = None,
+    ) -> Response:
+        includes = rules.checked_includes("url", inc)
+        query = [("resource", url) for url in sorted(set(resource))]
+        return await self._service.forward(
+            request,
+            "/url",
+            query + ([("inc", includes)] if includes else []),
+            _representation(request, fmt),
+            kind_name="url",
+        )
+
+    # --- shared -------------------------------------------------------------------------
+
+    async def _lookup(
         self,
         entity: str,
         request: Request,
@@ -39,17 +164,16 @@ class MusicBrainzHandlers:
         inc: str | None = None,
         fmt: str | None = None,
     ) -> Response:
-        mbid = rules.checked_mbid(mbid)
         includes = rules.checked_includes(entity, inc)
-        return await self._proxy.forward(
+        return await self._service.forward(
             request,
-            f"/ws/2/{entity}/{mbid}",
+            f"/{entity}/{rules.checked_mbid(mbid)}",
             [("inc", includes)] if includes else [],
             _representation(request, fmt),
-            kind=entity,
+            kind_name=entity,
         )
 
-    async def list_entities(
+    async def _list(
         self,
         entity: str,
         request: Request,
@@ -67,8 +191,8 @@ class MusicBrainzHandlers:
         page = [("limit", str(limit)), ("offset", str(offset))]
         if query is not None:
             search = [("query", query), *page, *([("dismax", dismax)] if dismax else [])]
-            return await self._proxy.forward(
-                request, f"/ws/2/{entity}", search, representation, kind="search"
+            return await self._service.forward(
+                request, f"/{entity}", search, representation, kind_name="search"
             )
         # The document declares only the links this entity takes, so connexion drops any
         # other (``/ws/2/release?work=…``); MusicBrainz would refuse it, and so does sleeve.
@@ -77,36 +201,17 @@ class MusicBrainzHandlers:
             for name, value in request.query_params.items()
             if name in rules.ALL_BROWSE_LINKS and name not in rules.BROWSE_LINKS[entity]
         }
-        return await self._proxy.forward(
+        return await self._service.forward(
             request,
-            f"/ws/2/{entity}",
+            f"/{entity}",
             _browse_query(entity, links, foreign, inc, type, status) + page,
             representation,
-            kind="browse",
-        )
-
-    async def lookup_music_brainz_urls(
-        self,
-        request: Request,
-        resource: list[str],
-        inc: str | None = None,
-        fmt: str | None = None,
-    ) -> Response:
-        includes = rules.checked_includes("url", inc)
-        query = [("resource", url) for url in sorted(set(resource))]
-        return await self._proxy.forward(
-            request,
-            "/ws/2/url",
-            query + ([("inc", includes)] if includes else []),
-            _representation(request, fmt),
-            kind="url",
+            kind_name="browse",
         )
 
 
-def _representation(request: Request, fmt: str | None) -> Representation:
-    if fmt is not None:
-        return "json" if fmt == "json" else "xml"
-    return "json" if wants_musicbrainz_json("", request.headers.get("accept")) else "xml"
+def _representation(request: Request, fmt: str | None) -> rules.Representation:
+    return rules.representation(fmt, request.headers.get("accept"))
 
 
 def _browse_query(
@@ -123,24 +228,9 @@ def _browse_query(
     for name, value in (("type", release_type), ("status", status)):
         if value is not None:
             if name not in rules.BROWSE_FILTERS.get(entity, frozenset()):
-                raise rules.bad_request(f"{name} is not a valid parameter for browsing {entity}.")
+                raise rules.invalid_request(
+                    f"{name} is not a valid parameter for browsing {entity}."
+                )
             query.append((name, value))
     includes = rules.checked_includes(entity, inc, allowed=rules.browse_includes(entity))
     return query + ([("inc", includes)] if includes else [])
-
-
-def _python_name(name: str) -> str:
-    return name.replace("-", "_")
-
-
-for _entity in rules.LOOKUP_INCLUDES:
-    setattr(
-        MusicBrainzHandlers,
-        f"lookup_{_python_name(_entity)}",
-        partialmethod(MusicBrainzHandlers.lookup_entity, _entity),
-    )
-for _entity in rules.BROWSE_LINKS:
-    _plural = _python_name(_entity if _entity == "series" else f"{_entity}s")
-    _list = partialmethod(MusicBrainzHandlers.list_entities, _entity)
-    setattr(MusicBrainzHandlers, f"list_{_plural}", _list)
-    setattr(MusicBrainzHandlers, f"list_{_plural}_slash", _list)

@@ -1,189 +1,182 @@
 """The app factory: settings in, a ready ASGI application out.
 
-Layers, outermost first: access log → client limits → hot path (repeats of validated
-cache hits) → connexion (routing, 2020-12 validation, error shaping) → handlers →
-services → cache → upstream gate (limits, breaker, retries) → adapters → upstream.
-Everything is built here, before the event loop runs; the lifespan only opens and closes
-the HTTP session, the store and the limiters.
+:func:`create_app` reads as the architecture, in named steps: the **backends** where state
+lives (the cache store and the rate limits, embedded or in Redis), what every upstream
+shares (**shared**: the HTTP session, the answer cache, the image store, where clients
+reach sleeve), the **services** of each upstream (its adapter, its gate, its proxied
+answers), the **handlers** the contract's operations resolve to, and the **ASGI stack**
+around connexion, outermost first. Everything is built here, before the event loop runs;
+the lifespan only opens and closes what needs a running loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import pathlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from connexion.exceptions import ProblemException
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from adapters.acousticbrainz import AcousticBrainzAdapter
-from adapters.coverart import CoverArtAdapter
-from adapters.discogs import DiscogsAdapter, DiscogsCredentials
-from adapters.http import Adapter, HttpClient, UpstreamResponse
-from adapters.musicbrainz import MusicBrainzAdapter
-from handlers import operation_resolver
-from handlers.acousticbrainz import AcousticBrainzHandlers
-from handlers.coverart import CoverArtHandlers
-from handlers.discogs import DiscogsHandlers
-from handlers.gateway import GatewayHandlers
-from handlers.image_stats import ImageStatsHandlers
-from handlers.images import ImageHandlers
-from handlers.links import LinkHandlers
-from handlers.meta import MetaHandlers
-from handlers.musicbrainz import MusicBrainzHandlers
-
-from . import errors
-from .access_log import AccessLogMiddleware
 from .acousticbrainz.service import AcousticBrainzService, FetchMissing
 from .acousticbrainz.store import FeatureStore
-from .allowed_methods import AllowedMethods
+from .adapters.acousticbrainz import AcousticBrainzAdapter
+from .adapters.coverart import CoverArtAdapter
+from .adapters.discogs import DiscogsAdapter, DiscogsCredentials
+from .adapters.http import Adapter, HttpClient, UpstreamResponse
+from .adapters.musicbrainz import MusicBrainzAdapter
+from .backends.redis import RedisConnection
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
+from .cache.rendered import RenderedAnswers
 from .cache.store import CacheStore
-from .client_limits import ClientLimitMiddleware
-from .clients import ClientDirectory
 from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings, UpstreamSettings
-from .coverart.service import CoverArt
-from .discogs_proxy import DiscogsProxy
+from .coverart.service import CoverArtService
+from .discogs.image_sources import CoverArtSources
+from .discogs.images import DiscogsImages
+from .discogs.service import KEPT_HEADERS as DISCOGS_KEPT_HEADERS
+from .discogs.service import DiscogsService
+from .edge.access_log import AccessLogMiddleware
+from .edge.allowed_methods import AllowedMethods
+from .edge.client_limits import ClientLimitMiddleware
+from .edge.error_responses import add_error_handlers
+from .edge.hot_path import HotPathMiddleware
 from .governance.breaker import CircuitBreaker
+from .governance.clients import ClientDirectory
+from .governance.fallback import FallbackLimiterBackend
 from .governance.gate import UpstreamGate
 from .governance.limiter import LimiterBackend
 from .governance.local_limiter import LocalLimiterBackend
 from .governance.retry import RetryPolicy
-from .hot_path import HotPathMiddleware, RenderedAnswers
-from .images.blob_store import BlobStore
-from .images.fallbacks import CoverArtFallback
+from .handlers import operation_resolver
+from .handlers.acousticbrainz import AcousticBrainzHandlers
+from .handlers.coverart import CoverArtHandlers
+from .handlers.discogs import DiscogsHandlers
+from .handlers.gateway import GatewayHandlers
+from .handlers.image_stats import ImageStatsHandlers
+from .handlers.images import ImageHandlers
+from .handlers.links import LinkHandlers
+from .handlers.meta import MetaHandlers
+from .handlers.musicbrainz import MusicBrainzHandlers
 from .images.fetching import HostAllowList
-from .images.names import NameIndex
-from .images.service import DiscogsImages
-from .images.single_flight import ImageFlights
+from .images.store import ImageStore
 from .musicbrainz.links import MusicBrainzLinks
-from .musicbrainz.proxy import MusicBrainzProxy
-from .openapi31 import SpecFirstApp, load_specification
+from .musicbrainz.service import MusicBrainzService
+from .openapi31 import OpenAPI31Specification, SpecFirstApp, load_specification
+from .upstream import ProxiedUpstream
+from .url_rewriting import PublicBase
+
+__all__ = [
+    "SPEC_PATH",
+    "Backends",
+    "Services",
+    "Shared",
+    "build_handlers",
+    "build_services",
+    "contract_path",
+    "create_app",
+    "open_backends",
+    "open_shared",
+    "open_store",
+    "upstream_gate",
+    "wrapped",
+]
 
 AdapterType = TypeVar("AdapterType", bound=Adapter)
-SPEC_PATH = pathlib.Path(__file__).resolve().parent.parent / "openapi" / "sleeve.yaml"
 
 # Credentials are sleeve's own business (the document lists the forms clients use), so
 # connexion's security middleware would only re-parse them on every request; and the
 # document is served by an operation of its own, as written, not by connexion's UI layer.
-MIDDLEWARES = [
+CONNEXION_MIDDLEWARE = [
     middleware
     for middleware in ConnexionMiddleware.default_middlewares
     if middleware not in (SecurityMiddleware, SwaggerUIMiddleware)
 ]
 
 
+def contract_path() -> pathlib.Path:
+    """The root file of the contract, shipped as package data: ``sleeve.contract`` is the
+    repository's ``openapi/`` folder, in a checkout and in an installed wheel alike."""
+    return pathlib.Path(str(importlib.resources.files("sleeve.contract") / "sleeve.yaml"))
+
+
+SPEC_PATH = contract_path()
+
+
 def create_app(settings: Settings) -> ASGIApp:
     """The gateway for ``settings``, as an ASGI app for any server."""
-    http = HttpClient()
-    public_url = str(settings.server.public_url) if settings.server.public_url else None
-    store = open_store(settings.cache)
-    limiters, local_limiters = open_limiters(settings.cache), LocalLimiterBackend()
-    cache = AnswerCache(store, _freshness(settings.cache), lock_ttl=settings.cache.lock_ttl)
-    rendered = RenderedAnswers(max_age=settings.cache.local_max_age)
-    discogs_adapter = _discogs_adapter(http, settings.upstreams.discogs)
-    discogs = DiscogsProxy(
-        discogs_adapter,
-        cache,
-        upstream_gate(
-            "Discogs",
-            settings.upstreams.discogs,
-            limiters,
-            local_limiters,
-            # Discogs counts per source address, 60/min with credentials and 25 without.
-            limit=settings.upstreams.discogs.rate_limit
-            if discogs_adapter.authenticated
-            else settings.upstreams.discogs.anonymous_rate_limit,
-            remaining_header="X-Discogs-Ratelimit-Remaining",
-        ),
-        rendered=rendered,
-        public_url=public_url,
-    )
-
-    musicbrainz = MusicBrainzProxy(
-        _adapter(MusicBrainzAdapter, http, settings.upstreams.musicbrainz),
-        cache,
-        upstream_gate(
-            "MusicBrainz",
-            settings.upstreams.musicbrainz,
-            limiters,
-            local_limiters,
-            remaining_header="X-RateLimit-Remaining",
-        ),
-        rendered=rendered,
-    )
-
-    links = MusicBrainzLinks(musicbrainz)
-    features = FeatureStore(str(settings.acousticbrainz.path))
-    acousticbrainz = AcousticBrainzService(
-        features, fetch_missing=_acousticbrainz_upstream(settings, http, limiters, local_limiters)
-    )
-    cover_art = _cover_art(settings, http, cache, limiters, local_limiters, rendered)
-    fallback = CoverArtFallback(links, cover_art)
-    images = _discogs_images(
-        settings, http, discogs, store, cache, limiters, local_limiters, fallback
-    )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[None]:
-        await asyncio.to_thread(images.blobs.sweep_temporaries)  # a crashed writer's leftovers
-        await http.open()
-        try:
-            yield
-        finally:
-            await cache.close()
-            await http.close()
-            await store.close()
-            await limiters.close()
-            await features.close()
-
-    specification = load_specification(SPEC_PATH)
-    admin_token = settings.server.admin_token
-    handlers = (
-        DiscogsHandlers(discogs),
-        MusicBrainzHandlers(musicbrainz),
-        CoverArtHandlers(cover_art, delivery=settings.images.cover_art_delivery),
-        LinkHandlers(links, public_url=public_url),
-        AcousticBrainzHandlers(acousticbrainz),
-        MetaHandlers(specification.raw),
-        ImageHandlers(images, require_key=settings.images.require_key),
-        ImageStatsHandlers(images.blobs, images.budget, cache.counters),
-        GatewayHandlers(
-            cache,
-            rendered,
-            backend=settings.cache.backend,
-            admin_token=admin_token.get_secret_value() if admin_token else None,
-        ),
-    )
-    app = SpecFirstApp(
+    backends = open_backends(settings.cache)
+    shared = open_shared(settings, backends)
+    services = build_services(settings, shared)
+    contract = load_specification(SPEC_PATH)
+    api = SpecFirstApp(
         __name__,
-        lifespan=lifespan,
-        middlewares=MIDDLEWARES,
-        resolver=operation_resolver(*handlers),
+        lifespan=_lifespan(backends, shared, services),
+        middlewares=CONNEXION_MIDDLEWARE,
+        resolver=operation_resolver(*build_handlers(settings, shared, services, contract)),
         validate_responses=settings.server.validate_responses,
     )
-    app.add_api(specification)
-    _add_error_handlers(app, AllowedMethods(specification.raw["paths"]))
-    clients = settings.clients
-    limited = ClientLimitMiddleware(
-        HotPathMiddleware(app, rendered, cache.count_hit),
-        _client_directory(clients),
-        limiters,
-        local_limiters,
-        window=clients.window,
+    api.add_api(contract)
+    add_error_handlers(api, AllowedMethods(contract.raw["paths"]))
+    return wrapped(
+        api,
+        [  # outermost first
+            Middleware(AccessLogMiddleware),
+            Middleware(
+                ClientLimitMiddleware,
+                _client_directory(settings.clients),
+                backends.limits,
+                window=settings.clients.window,
+            ),
+            Middleware(HotPathMiddleware, shared.cache.rendered, shared.cache.count),
+        ],
     )
-    return AccessLogMiddleware(limited)
+
+
+# --- backends: where state lives -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The cache store and the rate limits, and the one Redis pool they share (if any)."""
+
+    store: CacheStore
+    limits: LimiterBackend
+    redis: RedisConnection | None = None
+
+    async def close(self) -> None:
+        await self.store.close()
+        await self.limits.close()
+        if self.redis is not None:
+            await self.redis.close()
+
+
+def open_backends(config: CacheSettings) -> Backends:
+    """The configured backends: an embedded SQLite file and per-process limits, or one
+    Redis (one pool) shared by many processes for both, with per-process limits to fall
+    back on while it is away."""
+    if config.backend == "redis":
+        from .cache.redis_store import RedisStore
+        from .governance.redis_limiter import RedisLimiterBackend
+
+        redis = RedisConnection(config.redis_url)
+        return Backends(
+            RedisStore(redis, namespace=config.namespace),
+            FallbackLimiterBackend(RedisLimiterBackend(redis, namespace=config.namespace)),
+            redis,
+        )
+    return Backends(open_store(config), LocalLimiterBackend())
 
 
 def open_store(config: CacheSettings) -> CacheStore:
-    """The configured store: an embedded SQLite file, or a Redis shared by many processes."""
+    """The configured cache store alone (``sleeve cache purge`` needs no more)."""
     if config.backend == "redis":
         from .cache.redis_store import RedisStore
 
@@ -194,20 +187,118 @@ def open_store(config: CacheSettings) -> CacheStore:
     return SQLiteStore(config.path, max_bytes=config.max_bytes)
 
 
-def open_limiters(config: CacheSettings) -> LimiterBackend:
-    """Limits shared like the cache: through Redis, or within this process."""
-    if config.backend == "redis":
-        from .governance.redis_limiter import RedisLimiterBackend
+# --- shared: what every upstream's service is built from ------------------------------
 
-        return RedisLimiterBackend(config.redis_url, namespace=config.namespace)
-    return LocalLimiterBackend()
+
+@dataclass(frozen=True)
+class Shared:
+    http: HttpClient
+    cache: AnswerCache
+    limits: LimiterBackend
+    images: ImageStore
+    public: PublicBase
+
+
+def open_shared(settings: Settings, backends: Backends) -> Shared:
+    config = settings.cache
+    policy = FreshnessPolicy(
+        ttls=config.ttls.by_upstream(),
+        negative_ttl=config.negative_ttl,
+        stale_while_revalidate=config.stale_while_revalidate,
+        stale_if_error=config.stale_if_error,
+    )
+    cache = AnswerCache(
+        backends.store,
+        policy,
+        rendered=RenderedAnswers(max_age=config.local_max_age),
+        lock_ttl=config.lock_ttl,
+    )
+    images = ImageStore(
+        settings.images.path,
+        backends.store,
+        max_bytes=settings.images.max_bytes,
+        lock_ttl=config.lock_ttl,
+    )
+    public_url = settings.server.public_url
+    return Shared(
+        HttpClient(), cache, backends.limits, images, PublicBase(str(public_url or "") or None)
+    )
+
+
+# --- services: one per upstream --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Services:
+    discogs: DiscogsService
+    discogs_images: DiscogsImages
+    musicbrainz: MusicBrainzService
+    links: MusicBrainzLinks
+    cover_art: CoverArtService
+    acousticbrainz: AcousticBrainzService
+    archive: FeatureStore
+
+
+def build_services(settings: Settings, shared: Shared) -> Services:
+    upstreams = settings.upstreams
+    discogs_adapter = _discogs_adapter(shared.http, upstreams.discogs)
+    discogs = DiscogsService(
+        discogs_adapter,
+        ProxiedUpstream(
+            "Discogs",
+            shared.cache,
+            _discogs_gate(upstreams.discogs, shared.limits, discogs_adapter.authenticated),
+            keep=DISCOGS_KEPT_HEADERS,
+        ),
+        public=shared.public,
+    )
+    musicbrainz = MusicBrainzService(
+        _adapter(MusicBrainzAdapter, shared.http, upstreams.musicbrainz),
+        ProxiedUpstream(
+            "MusicBrainz",
+            shared.cache,
+            upstream_gate(
+                "MusicBrainz",
+                upstreams.musicbrainz,
+                shared.limits,
+                remaining_header="X-RateLimit-Remaining",
+            ),
+        ),
+    )
+    links = MusicBrainzLinks(musicbrainz)
+    cover_art = CoverArtService(
+        _adapter(CoverArtAdapter, shared.http, upstreams.coverartarchive),
+        ProxiedUpstream(
+            "Cover Art Archive",
+            shared.cache,
+            upstream_gate("Cover Art Archive", upstreams.coverartarchive, shared.limits),
+            unreachable_status=503,  # the archive's contract: 503 whenever it is out of reach
+            timeout_status=503,
+        ),
+        shared.images,
+        allowed_hosts=HostAllowList(settings.images.allowed_hosts),
+        public=shared.public,
+    )
+    archive = FeatureStore(str(settings.acousticbrainz.path))
+    return Services(
+        discogs=discogs,
+        discogs_images=_discogs_images(
+            settings, shared, discogs, discogs_adapter, links, cover_art
+        ),
+        musicbrainz=musicbrainz,
+        links=links,
+        cover_art=cover_art,
+        acousticbrainz=AcousticBrainzService(
+            archive, fetch_missing=_acousticbrainz_upstream(settings, shared)
+        ),
+        archive=archive,
+    )
 
 
 def upstream_gate(
     name: str,
     config: UpstreamSettings,
-    limiters: LimiterBackend,
-    local_limiters: LimiterBackend,
+    limits: LimiterBackend,
     *,
     limit: int | None = None,
     remaining_header: str | None = None,
@@ -220,90 +311,68 @@ def upstream_gate(
     """
     limit = limit or config.rate_limit
     window = config.window + config.window_margin
-    key = f"upstream:{name.lower().replace(' ', '')}"
     return UpstreamGate(
         name,
-        limiters.limiter(key, limit, window),
-        local_limiters.limiter(key, limit, window),
+        limits.limiter(f"upstream:{name.lower().replace(' ', '')}", limit, window),
         max_wait=config.max_wait,
-        breaker=CircuitBreaker(
-            failure_threshold=config.breaker_failures, open_for=config.breaker_open_for
-        ),
+        breaker=_breaker(config),
         retry=RetryPolicy(max_attempts=config.attempts),
         remaining_header=remaining_header,
     )
 
 
+def _discogs_gate(
+    config: DiscogsSettings, limits: LimiterBackend, authenticated: bool
+) -> UpstreamGate:
+    """Discogs counts per source address: 60/min with credentials, 25 without."""
+    return upstream_gate(
+        "Discogs",
+        config,
+        limits,
+        limit=config.rate_limit if authenticated else config.anonymous_rate_limit,
+        remaining_header="X-Discogs-Ratelimit-Remaining",
+    )
+
+
 def _discogs_images(
     settings: Settings,
-    http: HttpClient,
-    discogs: DiscogsProxy,
-    store: CacheStore,
-    cache: AnswerCache,
-    limiters: LimiterBackend,
-    local_limiters: LimiterBackend,
-    fallback: CoverArtFallback,
+    shared: Shared,
+    discogs: DiscogsService,
+    adapter: DiscogsAdapter,
+    links: MusicBrainzLinks,
+    cover_art: CoverArtService,
 ) -> DiscogsImages:
-    """Discogs images: fetched once within the daily image budget, then served from disk."""
-    config = settings.images
-    budget = ("images:discogs", config.daily_budget, config.budget_window)
+    """Discogs images: fetched once within the daily image budget (a gate of its own,
+    shared by every process), then served from disk; other sources per ``images.sources``.
+    """
+    config, upstream = settings.images, settings.upstreams.discogs
+    budget = UpstreamGate(
+        "Discogs",
+        shared.limits.limiter("images:discogs", config.daily_budget, config.budget_window),
+        max_wait=min(upstream.max_wait, 5.0),  # a spent daily budget is not waited for
+        breaker=_breaker(upstream),
+        retry=RetryPolicy(max_attempts=upstream.attempts),
+        limit_name="daily image budget",
+    )
     return DiscogsImages(
-        document=discogs.document,
-        http=http,
-        blobs=BlobStore(config.path / "blobs"),
-        names=NameIndex(config.path / "names"),
-        locks=store,
-        budget=limiters.limiter(*budget),
-        budget_fallback=local_limiters.limiter(*budget),
-        allowed_hosts=config.allowed_hosts,
-        user_agent=settings.upstreams.discogs.user_agent,
-        timeout=settings.upstreams.discogs.timeout,
-        max_bytes=config.max_bytes,
-        count=cache.count,
-        fallback=fallback.primary_image,
+        discogs,
+        adapter,
+        budget,
+        shared.images,
+        allowed_hosts=HostAllowList(config.allowed_hosts),
+        count=shared.cache.count,
         sources=config.sources,
+        other_source=CoverArtSources(links, cover_art).primary_image,
     )
 
 
-def _cover_art(
-    settings: Settings,
-    http: HttpClient,
-    cache: AnswerCache,
-    limiters: LimiterBackend,
-    local_limiters: LimiterBackend,
-    rendered: RenderedAnswers,
-) -> CoverArt:
-    """Cover Art Archive listings through the cache; its images into the same image store
-    as Discogs' (content-addressed: one file however many names point at it)."""
-    config, images = settings.upstreams.coverartarchive, settings.images
-    blobs, names = BlobStore(images.path / "blobs"), NameIndex(images.path / "names")
-    return CoverArt(
-        _adapter(CoverArtAdapter, http, config),
-        cache,
-        upstream_gate("Cover Art Archive", config, limiters, local_limiters),
-        blobs=blobs,
-        names=names,
-        flights=ImageFlights(names, blobs, cache.store, lock_ttl=settings.cache.lock_ttl),
-        allowed_hosts=HostAllowList(images.allowed_hosts),
-        max_bytes=images.max_bytes,
-        count=cache.count,
-        rendered=rendered,
-        public_url=str(settings.server.public_url) if settings.server.public_url else None,
-    )
-
-
-def _acousticbrainz_upstream(
-    settings: Settings,
-    http: HttpClient,
-    limiters: LimiterBackend,
-    local_limiters: LimiterBackend,
-) -> FetchMissing | None:
+def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing | None:
     """Misses to a self-hosted AcousticBrainz server, when one is configured."""
     config = settings.upstreams.acousticbrainz
     if config.base_url is None:
         return None
-    adapter = _adapter(AcousticBrainzAdapter, http, config)
-    gate = upstream_gate("AcousticBrainz", config, limiters, local_limiters)
+    adapter = _adapter(AcousticBrainzAdapter, shared.http, config)
+    gate = upstream_gate("AcousticBrainz", config, shared.limits)
 
     async def fetch(path_and_query: str) -> UpstreamResponse:
         return await gate.call(lambda: adapter.get(path_and_query))
@@ -311,33 +380,16 @@ def _acousticbrainz_upstream(
     return fetch
 
 
-def _client_directory(config: ClientsSettings) -> ClientDirectory:
-    return ClientDirectory(
-        [(key.name, key.sha256, key.limit or config.limit) for key in config.keys],
-        anonymous=config.anonymous,
-        anonymous_limit=config.anonymous_limit,
-    )
-
-
-def _freshness(config: CacheSettings) -> FreshnessPolicy:
-    return FreshnessPolicy(
-        ttls=config.ttls,
-        negative_ttl=config.negative_ttl,
-        stale_while_revalidate=config.stale_while_revalidate,
-        stale_if_error=config.stale_if_error,
+def _breaker(config: UpstreamSettings) -> CircuitBreaker:
+    return CircuitBreaker(
+        failure_threshold=config.breaker_failures, open_for=config.breaker_open_for
     )
 
 
 def _adapter(kind: type[AdapterType], http: HttpClient, config: UpstreamSettings) -> AdapterType:
     """An upstream's adapter, configured from its settings section."""
     assert config.base_url is not None
-    return kind(
-        http,
-        base_url=str(config.base_url),
-        user_agent=config.user_agent,
-        connect_timeout=config.connect_timeout,
-        timeout=config.timeout,
-    )
+    return kind(http, **_adapter_options(config))
 
 
 def _discogs_adapter(http: HttpClient, config: DiscogsSettings) -> DiscogsAdapter:
@@ -348,18 +400,77 @@ def _discogs_adapter(http: HttpClient, config: DiscogsSettings) -> DiscogsAdapte
         credentials = DiscogsCredentials(
             key=config.key.get_secret_value(), secret=config.secret.get_secret_value()
         )
-    return DiscogsAdapter(
-        http,
-        base_url=str(config.base_url),
-        user_agent=config.user_agent,
-        credentials=credentials,
-        connect_timeout=config.connect_timeout,
-        timeout=config.timeout,
+    return DiscogsAdapter(http, credentials=credentials, **_adapter_options(config))
+
+
+def _adapter_options(config: UpstreamSettings) -> dict[str, Any]:
+    return {
+        "base_url": str(config.base_url),
+        "user_agent": config.user_agent,
+        "connect_timeout": config.connect_timeout,
+        "timeout": config.timeout,
+    }
+
+
+# --- handlers: what the contract's operations resolve to --------------------------------
+
+
+def build_handlers(
+    settings: Settings, shared: Shared, services: Services, contract: OpenAPI31Specification
+) -> tuple[object, ...]:
+    admin_token = settings.server.admin_token
+    images = services.discogs_images
+    return (
+        DiscogsHandlers(services.discogs),
+        MusicBrainzHandlers(services.musicbrainz),
+        CoverArtHandlers(services.cover_art, delivery=settings.images.cover_art_delivery),
+        LinkHandlers(services.links, public=shared.public),
+        AcousticBrainzHandlers(services.acousticbrainz),
+        MetaHandlers(contract.raw),
+        ImageHandlers(images, require_key=settings.images.require_key),
+        ImageStatsHandlers(shared.images.blobs, images.budget, shared.cache.counters),
+        GatewayHandlers(
+            shared.cache,
+            backend=settings.cache.backend,
+            admin_token=admin_token.get_secret_value() if admin_token else None,
+        ),
     )
 
 
-def _add_error_handlers(app: SpecFirstApp, allowed: AllowedMethods) -> None:
-    app.add_error_handler(errors.GatewayError, errors.on_gateway_error)
-    app.add_error_handler(ProblemException, errors.on_problem)
-    app.add_error_handler(HTTPException, errors.on_http_exception(allowed))
-    app.add_error_handler(Exception, errors.on_unexpected)
+# --- the ASGI stack ----------------------------------------------------------------------
+
+
+def wrapped(app: ASGIApp, middleware: list[Middleware]) -> ASGIApp:
+    """``app`` inside ``middleware``, the first of which sees each request first."""
+    for cls, args, kwargs in reversed(middleware):
+        app = cls(app, *args, **kwargs)
+    return app
+
+
+def _lifespan(
+    backends: Backends, shared: Shared, services: Services
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """Opens the HTTP session (it needs a running loop) and, on the way out, lets
+    background refreshes finish and closes everything."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers
+        await shared.http.open()
+        try:
+            yield
+        finally:
+            await shared.cache.close()
+            await shared.http.close()
+            await backends.close()
+            await services.archive.close()
+
+    return lifespan
+
+
+def _client_directory(config: ClientsSettings) -> ClientDirectory:
+    return ClientDirectory(
+        [(key.name, key.sha256, key.limit or config.limit) for key in config.keys],
+        anonymous=config.anonymous,
+        anonymous_limit=config.anonymous_limit,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import yaml
@@ -21,13 +22,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_serializer,
+    field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from . import __url__, __version__
-from .cache.freshness import DEFAULT_TTLS
+from .coverart import kinds as coverart_kinds
+from .discogs import kinds as discogs_kinds
+from .musicbrainz import kinds as musicbrainz_kinds
 
 DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
 
@@ -103,6 +108,68 @@ class DiscogsSettings(UpstreamSettings):
         return self
 
 
+def _lifetimes(defaults: Mapping[str, float]) -> Any:
+    return Field(
+        default_factory=lambda: dict(defaults),
+        description="Seconds per kind: " + ", ".join(sorted(defaults)) + ".",
+    )
+
+
+class TtlSettings(_Section):
+    """Freshness per upstream and kind of resource, in seconds (404s: ``negative_ttl``).
+
+    Each upstream has its own kinds and defaults; setting one kind keeps the others'
+    defaults, and a kind the upstream does not have is an error (a typo, not a no-op).
+    """
+
+    discogs: dict[str, float] = _lifetimes(discogs_kinds.DEFAULT_TTLS)
+    musicbrainz: dict[str, float] = _lifetimes(musicbrainz_kinds.DEFAULT_TTLS)
+    coverartarchive: dict[str, float] = _lifetimes(coverart_kinds.DEFAULT_TTLS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_upstream(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            flat = sorted(key for key, value in values.items() if not isinstance(value, dict))
+            if flat:
+                raise ValueError(
+                    f"lifetimes are per upstream: write cache.ttls.discogs.{flat[0]} "
+                    "(or musicbrainz, coverartarchive) instead of cache.ttls."
+                    f"{flat[0]}"
+                )
+        return values
+
+    @field_validator("discogs", "musicbrainz", "coverartarchive", mode="after")
+    @classmethod
+    def _known_kinds(cls, given: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        defaults = _DEFAULT_LIFETIMES[info.field_name or ""]
+        unknown = sorted(set(given) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"no kind {unknown[0]!r} for {info.field_name}; its kinds are "
+                + ", ".join(sorted(defaults))
+            )
+        negative = sorted(kind for kind, seconds in given.items() if seconds < 0)
+        if negative:
+            raise ValueError(f"{negative[0]}: a lifetime cannot be negative")
+        return {**defaults, **given}
+
+    def by_upstream(self) -> dict[str, dict[str, float]]:
+        """``{upstream: {kind: seconds}}``, as the freshness policy reads them."""
+        return {
+            discogs_kinds.UPSTREAM: self.discogs,
+            musicbrainz_kinds.UPSTREAM: self.musicbrainz,
+            coverart_kinds.UPSTREAM: self.coverartarchive,
+        }
+
+
+_DEFAULT_LIFETIMES: dict[str, Mapping[str, float]] = {
+    "discogs": discogs_kinds.DEFAULT_TTLS,
+    "musicbrainz": musicbrainz_kinds.DEFAULT_TTLS,
+    "coverartarchive": coverart_kinds.DEFAULT_TTLS,
+}
+
+
 class CacheSettings(_Section):
     """Where answers are kept and for how long (seconds)."""
 
@@ -121,9 +188,9 @@ class CacheSettings(_Section):
     def _mask_password(self, url: str) -> str:
         return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1**********@", url)
 
-    ttls: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_TTLS),
-        description="Freshness per resource kind (artist, release, search, …).",
+    ttls: TtlSettings = Field(
+        default_factory=TtlSettings,
+        description="Freshness per upstream and kind (cache.ttls.discogs.release, …).",
     )
     negative_ttl: float = Field(300, ge=0, description="Freshness of a 404.")
     stale_while_revalidate: float = Field(86400, ge=0)
@@ -169,18 +236,6 @@ class AcousticBrainzUpstreamSettings(SelfHostedSettings):
     window: float = Field(10.0, gt=0)
 
 
-class ITunesSettings(UpstreamSettings):
-    base_url: AnyHttpUrl = AnyHttpUrl("https://itunes.apple.com")
-    rate_limit: int = Field(20, ge=1)
-    window: float = Field(60.0, gt=0)
-
-
-class SpotifySettings(UpstreamSettings):
-    base_url: AnyHttpUrl = AnyHttpUrl("https://api.spotify.com/v1")
-    rate_limit: int = Field(100, ge=1)
-    window: float = Field(30.0, gt=0)
-
-
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = Field(default_factory=DiscogsSettings)
     musicbrainz: MusicBrainzSettings = Field(default_factory=MusicBrainzSettings)
@@ -188,8 +243,6 @@ class UpstreamsSettings(_Section):
     acousticbrainz: AcousticBrainzUpstreamSettings = Field(
         default_factory=AcousticBrainzUpstreamSettings
     )
-    itunes: ITunesSettings = Field(default_factory=ITunesSettings)
-    spotify: SpotifySettings = Field(default_factory=SpotifySettings)
 
 
 ImageSource = Literal["discogs", "coverartarchive-release", "coverartarchive-release-group"]

@@ -1,35 +1,36 @@
-"""Errors as clients see them: a status and a body in the upstream's own dialect
-(:mod:`sleeve.error_dialects`; Discogs' ``{"message": …}`` unless the path is another's).
+"""Every error a client can meet, and how upstream failures become one.
 
-Every failure, whatever raised it (connexion's validation, routing, an upstream, a bug),
-leaves sleeve through :func:`error_response`, so clients meet one shape and no stack trace
-or secret ever reaches them.
+Exceptions, as they travel up from the network to the client::
+
+    Exception
+    ├── UpstreamError               (sleeve.adapters.http) no usable answer came
+    │   ├── UpstreamUnreachable     refused, reset, dropped mid-answer
+    │   ├── UpstreamTimeout         no complete answer in time
+    │   ├── UpstreamGarbage         an answer that cannot be what the upstream sends
+    │   └── UpstreamBusy            (sleeve.governance.gate) no call made in time: no
+    │                               slot within the limit, or the breaker is open
+    ├── RequestTooLong              (sleeve.adapters.http) nothing sent: too long a query
+    └── GatewayError                what the client gets: a status, a message, headers
+
+:func:`upstream_errors` turns the first ones into :class:`GatewayError`;
+:func:`answer_error` does the same for an upstream *answer* that is not the one asked
+for. The edge (:mod:`sleeve.edge.error_responses`) renders a :class:`GatewayError` in the
+dialect of the upstream whose path was asked for. Messages name the upstream, never a
+URL or a credential.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
-from connexion.exceptions import ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from starlette.exceptions import HTTPException
-
-from adapters.http import RequestTooLong, UpstreamError, UpstreamTimeout
-
-from .allowed_methods import AllowedMethods
-from .error_dialects import render_error
+from .adapters.http import RequestTooLong, UpstreamError, UpstreamTimeout
 from .governance.gate import UpstreamBusy
+from .governance.retry import retry_after_seconds
 
-logger = logging.getLogger("sleeve.errors")
+__all__ = ["RETRY_UNREACHABLE_AFTER", "GatewayError", "answer_error", "upstream_errors"]
 
-ErrorHandler = Callable[[ConnexionRequest, Exception], Awaitable[ConnexionResponse]]
 RETRY_UNREACHABLE_AFTER = 60
-_STOCK_MESSAGES = {
-    404: "The requested resource was not found.",
-    405: "The method is not allowed for the requested URL.",
-}
 
 
 class GatewayError(Exception):
@@ -40,57 +41,6 @@ class GatewayError(Exception):
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
-
-
-def error_response(
-    request: ConnexionRequest, status: int, message: str, headers: Mapping[str, str] | None = None
-) -> ConnexionResponse:
-    """The error in the dialect of the upstream whose path was asked for."""
-    body, content_type = render_error(
-        request.url.path, request.url.query, request.headers.get("accept"), message
-    )
-    return ConnexionResponse(
-        status_code=status,
-        mimetype=content_type.split(";", 1)[0],
-        content_type=content_type,
-        body=body,
-        headers=dict(headers or {}),
-    )
-
-
-async def on_gateway_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    assert isinstance(exc, GatewayError)
-    return error_response(request, exc.status, exc.message, exc.headers)
-
-
-async def on_problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """connexion's validation problems (400, 415, …), reworded into Discogs' shape."""
-    assert isinstance(exc, ProblemException)
-    message = exc.detail or exc.title or "Bad request"
-    if exc.status >= 500:
-        logger.error("%s %s: %s", request.method, request.url.path, message)
-    return error_response(request, exc.status, message, exc.headers)
-
-
-def on_http_exception(allowed: AllowedMethods) -> ErrorHandler:
-    """Routing failures: no such path (404) or no such method on it (405, with an ``Allow``
-    naming every method the document declares for the path)."""
-
-    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        assert isinstance(exc, HTTPException)
-        message = _STOCK_MESSAGES.get(exc.status_code) or exc.detail
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = allowed.for_path(request.url.path) or headers.get("Allow", "")
-        return error_response(request, exc.status_code, message, headers)
-
-    return handle
-
-
-async def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """A bug: logged with its traceback here, a plain 500 for the client."""
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(request, 500, "Internal error: sleeve failed to answer this request.")
 
 
 @contextlib.contextmanager
@@ -111,6 +61,45 @@ def upstream_errors(*, unreachable_status: int = 502, timeout_status: int = 504)
         raise GatewayError(timeout_status, str(exc), _retry_soon(timeout_status)) from None
     except UpstreamError as exc:
         raise GatewayError(unreachable_status, str(exc), _retry_soon(unreachable_status)) from None
+
+
+def answer_error(
+    upstream: str,
+    status: int,
+    headers: Mapping[str, str],
+    *,
+    said: str | None = None,
+    passed: Collection[int] = (404,),
+    retry_after: int = RETRY_UNREACHABLE_AFTER,
+    otherwise: int = 502,
+) -> GatewayError:
+    """The error a client gets for an upstream's answer with ``status`` (not the 200 asked
+    for), where ``said`` is the upstream's own message, if it gave one.
+
+    - ``passed`` statuses are about the request and pass through in the upstream's words
+      (a 404 is a 404);
+    - 429 and 503 mean "not now": 503 with ``Retry-After`` (the upstream's, within
+      reason, else ``retry_after``) — never the upstream's 429, which would blame the
+      client for sleeve's pace;
+    - anything else is the upstream's fault: ``otherwise`` (502) naming its status.
+    """
+    if status in passed:
+        return GatewayError(status, said or _STOCK.get(status, f"{upstream} answered {status}."))
+    if status in (429, 503):
+        seconds = retry_after_seconds(headers.get("Retry-After"), retry_after)
+        reason = "is rate limiting sleeve" if status == 429 else "is unavailable"
+        return GatewayError(
+            503, f"{upstream} {reason}; try again in {seconds} s.", {"Retry-After": str(seconds)}
+        )
+    message = f"{upstream} answered {status}" + (f": {said}" if said else ".")
+    return GatewayError(otherwise, message, _retry_soon(otherwise))
+
+
+_STOCK = {
+    400: "Bad request.",
+    404: "The requested resource was not found.",
+    422: "The request could not be processed.",
+}
 
 
 def _retry_soon(status: int) -> dict[str, str]:

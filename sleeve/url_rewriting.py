@@ -1,8 +1,10 @@
 """Pointing upstream URLs in answers at sleeve, so a client that follows links stays here.
 
-Pure functions. A URL is rewritten only when it starts with one of the upstream's base
-URLs at a path boundary; path and query are kept. Other hosts (image CDNs, www pages)
-are left alone: Discogs signs its image URLs, and changing one breaks it.
+Where clients reach sleeve is :class:`PublicBase` (the configured ``server.public_url``
+behind a proxy, else each request's own base URL), asked in one place by every answer
+that carries links. A URL is rewritten only when it starts with one of the upstream's
+base URLs at a path boundary; path and query are kept. Other hosts (image CDNs, www
+pages) are left alone: Discogs signs its image URLs, and changing one breaks it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,22 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from starlette.requests import Request
+
+__all__ = ["PublicBase", "UrlRewriter"]
+
 _LINK_TARGET = re.compile(r"<([^>]*)>")
+
+
+class PublicBase:
+    """Where clients reach sleeve, without a final ``/``."""
+
+    def __init__(self, configured: str | None = None) -> None:
+        self._configured = configured.rstrip("/") if configured else None
+
+    def of(self, request: Request) -> str:
+        """``server.public_url`` when set, else the base URL ``request`` was sent to."""
+        return self._configured or str(request.base_url).rstrip("/")
 
 
 class UrlRewriter:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sleeve.adapters.discogs import DiscogsAdapter, DiscogsCredentials, representation
+from sleeve.adapters.http import HttpClient, RequestTooLong, client_timeout
 
-from adapters.discogs import DiscogsAdapter, DiscogsCredentials, representation
-from adapters.http import HttpClient, RequestTooLong, client_timeout
 from tests.conftest import RunningEmulator
 
 

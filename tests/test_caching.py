@@ -99,7 +99,7 @@ def short_lived(discogs: RunningEmulator, tmp_path: pathlib.Path) -> Iterator[st
     """A gateway whose artists are fresh for 0.3 s, with no stale-while-revalidate."""
     cache = {
         "path": str(tmp_path / "cache.db"),
-        "ttls": {"artist": 0.3},
+        "ttls": {"discogs": {"artist": 0.3}},
         "stale_while_revalidate": 0,
         "stale_if_error": 60,
     }
@@ -130,7 +130,11 @@ def test_stale_is_served_while_the_upstream_fails_then_refreshed(
 def test_stale_while_revalidate_answers_at_once_and_refreshes_behind(
     discogs: RunningEmulator, tmp_path: pathlib.Path
 ) -> None:
-    cache = {"path": str(tmp_path / "c.db"), "ttls": {"label": 0.3}, "stale_while_revalidate": 60}
+    cache = {
+        "path": str(tmp_path / "c.db"),
+        "ttls": {"discogs": {"label": 0.3}},
+        "stale_while_revalidate": 60,
+    }
     with gateway(discogs.url, cache=cache) as url:
         get(url, "/labels/1")
         time.sleep(0.4)
@@ -169,7 +173,7 @@ async def test_a_crashed_filler_elsewhere_blocks_others_only_until_its_lock_expi
     from sleeve.cache.sqlite_store import SQLiteStore
 
     cache = {"path": str(tmp_path / "shared.db"), "lock_ttl": 1.0}
-    key = cache_key("/labels/3", [], None)
+    key = cache_key("discogs", "/labels/3", [], None)
     with gateway(discogs.url, cache=cache) as url:
         crashed = SQLiteStore(tmp_path / "shared.db")  # taken once the gateway is up
         assert await crashed.try_lock(f"fill:{key}", ttl=1.0) is not None  # and never unlocks

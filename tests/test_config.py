@@ -32,7 +32,7 @@ def test_defaults_need_nothing() -> None:
     settings = load_settings()
     assert str(settings.upstreams.discogs.base_url).startswith("https://api.discogs.com")
     assert settings.upstreams.discogs.user_agent.startswith("sleeve/")
-    for name in ("musicbrainz", "coverartarchive", "itunes", "spotify"):
+    for name in ("musicbrainz", "coverartarchive"):
         assert getattr(settings.upstreams, name).base_url
     # AcousticBrainz closed in 2022: no server to ask unless a self-hosted one is set.
     assert settings.upstreams.acousticbrainz.base_url is None

@@ -541,7 +541,7 @@ def test_stale_answers_and_kept_bytes_outlive_an_outage(
 ) -> None:
     """Lifetimes of a second: past them the archive is asked again, and when it cannot
     answer, the stored listing and the way to the kept bytes are served instead."""
-    ttls = {"caa-listing": 1, "caa-image": 1}
+    ttls = {"coverartarchive": {"listing": 1, "image": 1}}
     cache = {"ttls": ttls, "negative_ttl": 1, "stale_while_revalidate": 0}
     with gateway(CLOSED, cache=cache, **caa_settings(coverart, tmp_path / "images")) as url:
         listing = get(f"{url}/release/{MBID}")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from sleeve.clients import key_digest
+from sleeve.governance.clients import key_digest
 from tests.cache.redis_server import RedisServer
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway, gateway_process

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from sleeve.clients import key_digest
+from sleeve.governance.clients import key_digest
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway
 

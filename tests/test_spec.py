@@ -8,17 +8,17 @@ from typing import Any
 import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from sleeve.handlers import handler_name
+from sleeve.handlers.acousticbrainz import AcousticBrainzHandlers
+from sleeve.handlers.coverart import CoverArtHandlers
+from sleeve.handlers.discogs import DiscogsHandlers
+from sleeve.handlers.gateway import GatewayHandlers
+from sleeve.handlers.image_stats import ImageStatsHandlers
+from sleeve.handlers.images import ImageHandlers
+from sleeve.handlers.links import LinkHandlers
+from sleeve.handlers.meta import MetaHandlers
+from sleeve.handlers.musicbrainz import MusicBrainzHandlers
 
-from handlers import handler_name
-from handlers.acousticbrainz import AcousticBrainzHandlers
-from handlers.coverart import CoverArtHandlers
-from handlers.discogs import DiscogsHandlers
-from handlers.gateway import GatewayHandlers
-from handlers.image_stats import ImageStatsHandlers
-from handlers.images import ImageHandlers
-from handlers.links import LinkHandlers
-from handlers.meta import MetaHandlers
-from handlers.musicbrainz import MusicBrainzHandlers
 from sleeve.app import SPEC_PATH
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(pathlib.Path(SPEC_PATH).read_text())

@@ -26,9 +26,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from adapters.http import UpstreamError, UpstreamResponse, UpstreamTimeout
-from sleeve.errors import GatewayError
-
+from ..adapters.http import UpstreamResponse
+from ..errors import GatewayError, upstream_errors
 from .classes import with_class_names
 from .dump import Level
 from .recording_ids import BadRecordingIds, RecordingRef, parse_recording_ids
@@ -131,12 +130,8 @@ class AcousticBrainzService:
         """The body of a 200 from the self-hosted server; None for a 404 or no server."""
         if self._fetch_missing is None:
             return None
-        try:
+        with upstream_errors():
             answer = await self._fetch_missing(path)
-        except UpstreamTimeout as exc:
-            raise GatewayError(504, "The AcousticBrainz server did not answer in time.") from exc
-        except UpstreamError as exc:
-            raise GatewayError(502, str(exc)) from exc
         if answer is None or answer.status == 404:
             return None
         if answer.status != 200 or not _is_json_object(answer.body):

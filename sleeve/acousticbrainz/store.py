@@ -34,7 +34,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from os import PathLike
@@ -43,7 +43,7 @@ from typing import NamedTuple, TypeVar
 
 import zstandard
 
-from ..cache.sqlite_store import enter_wal
+from ..backends.sqlite import create_schema, open_database, transaction
 from .dump import Level
 
 __all__ = [
@@ -204,45 +204,20 @@ class _FeatureFile:
         self, path: str, *, busy_timeout: float, cache_kib: int, one_thread: bool = True
     ) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(
-            path, timeout=busy_timeout, isolation_level=None, check_same_thread=one_thread
+        self.conn = open_database(
+            path, busy_timeout=busy_timeout, cache_kib=cache_kib, one_thread=one_thread
         )
         try:
-            enter_wal(self.conn, time.monotonic() + busy_timeout)
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
-            self._create_schema()
+            create_schema(
+                self.conn, _SCHEMA, version=_SCHEMA_VERSION, what="AcousticBrainz archive"
+            )
         except BaseException:
             self.conn.close()
             raise
         self.codecs = _Codecs(self.conn)
 
-    def _create_schema(self) -> None:
-        """Create the tables unless they exist: readers must open while an import holds
-        the write lock, so the common case takes no lock at all."""
-        if self.conn.execute("PRAGMA user_version").fetchone()[0] == _SCHEMA_VERSION:
-            return
-        with self.transaction():
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(
-                    f"AcousticBrainz archive schema {version}, expected {_SCHEMA_VERSION}"
-                )
-            for statement in _SCHEMA:
-                self.conn.execute(statement)
-            self.conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction holding the write lock from the start (``BEGIN IMMEDIATE``)."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.conn)
 
     def get(self, mbid: str, level: Level, n: int) -> bytes | None:
         code = _LEVEL_CODES[level]

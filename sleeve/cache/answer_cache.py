@@ -4,60 +4,86 @@ The flow for one key (an upstream GET without client credentials)::
 
     store.get ── fresh ────────────────────────────────► hit
              ├─ stale, within stale-while-revalidate ──► stale (refresh in background)
-             └─ missing or older ─► single flight ─► upstream ─┬─ 200/404 ─► store, miss
+             └─ missing or older ─► single flight ─► upstream ─┬─ 200/307/404 ─► store, miss
                                                                └─ failure ─► stale-if-error,
                                                                              or the failure
 
-**Single flight.** Concurrent misses for one key share one upstream call: in a process
-through a shared future, across processes through a store lock. A process that finds
-the lock taken polls the store until the holder's answer lands, or the lock's time-to-
-live runs out (a crashed holder), and then asks upstream itself.
+**Single flight** (:mod:`.single_flight`). Concurrent misses for one key share one
+upstream call: in a process through a shared future, across processes through a store
+lock. A process that finds the lock taken polls the store until the holder's answer
+lands, or the lock's time-to-live runs out (a crashed holder), and then asks upstream
+itself.
 
 **A failing store** (Redis gone) is a cache that misses: answers still flow, coalesced
 within the process, and the next healthy call stores again.
+
+**Counters** (outcomes per kind, for ``/_sleeve/cache/stats``) are kept in memory and
+added to the store's about once a second: a store write per request would cost more than
+a hit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from adapters.http import UpstreamError, UpstreamResponse
-
+from ..adapters.http import UpstreamError, UpstreamResponse
+from ..backends import StoreUnavailable
 from ..governance.priority import background, patience
 from .entry import CachedAnswer
 from .freshness import FreshnessPolicy, Usability
 from .http_caching import strong_etag
-from .store import CacheStore, StoreUnavailable
+from .keys import Kind
+from .rendered import RenderedAnswers
+from .single_flight import SingleFlight
+from .store import CacheStore
+
+__all__ = ["CACHEABLE", "AnswerCache", "Fetch", "Served"]
 
 logger = logging.getLogger("sleeve.cache")
 
 Fetch = Callable[[], Awaitable[UpstreamResponse]]
 # 307: where the Cover Art Archive keeps an image (sleeve keeps the way, then the bytes).
 CACHEABLE = frozenset({200, 307, 404})
-KEPT_HEADERS = ("Link", "X-Discogs-Media-Type", "Retry-After", "Location")
+# What any answer may need again; upstreams name their own on top (``keep``).
+_ALWAYS_KEPT = ("Link", "Retry-After", "Location")
 
 
 @dataclass(frozen=True, slots=True)
 class Served:
-    """What the cache answers with, and how it came by it (for ``Cache-Status`` and stats)."""
+    """What the cache answers with, and how it came by it (for ``Cache-Status`` and stats).
+
+    ``outcome``: ``hit`` (fresh), ``stale`` (past freshness, refreshing in the
+    background), ``stale-if-error`` (the upstream failed), ``miss`` (fetched and stored),
+    ``uncached`` (fetched, not storable: a 5xx, say). ``collapsed``: another call's fetch.
+    """
 
     answer: CachedAnswer
-    outcome: str  # hit | stale | stale-if-error | miss | uncached
+    outcome: str
+    kind: Kind
     collapsed: bool = False
 
 
 class AnswerCache:
+    """The cache of upstream answers over one :class:`CacheStore`.
+
+    ``clock`` is the wall clock that freshness is judged by (stored times are Unix
+    seconds, shared by every process); ``rendered`` is this process' memory of answers as
+    sent, which :meth:`purge` clears along with the store.
+    """
+
     def __init__(
         self,
         store: CacheStore,
         policy: FreshnessPolicy,
         *,
+        rendered: RenderedAnswers | None = None,
         lock_ttl: float = 30.0,
         poll_interval: float = 0.05,
         flush_interval: float = 1.0,
@@ -66,54 +92,66 @@ class AnswerCache:
     ) -> None:
         self.store = store
         self.policy = policy
-        self._lock_ttl = lock_ttl
-        self._poll_interval = poll_interval
+        self.rendered = rendered if rendered is not None else RenderedAnswers()
         self._clock = clock
-        self._in_flight: dict[str, asyncio.Future[Served]] = {}
-        self._refreshing: set[asyncio.Task[None]] = set()
+        self._flights: SingleFlight[Served] = SingleFlight(
+            store, prefix="fill:", lock_ttl=lock_ttl, poll_interval=poll_interval
+        )
+        self._tasks: set[asyncio.Task[None]] = set()  # background refreshes, counter flushes
         self._unflushed: Counter[str] = Counter()
         self._flush_interval = flush_interval
         self._fallback_patience = fallback_patience
         self._next_flush = time.monotonic() + flush_interval
 
-    async def get(self, key: str, kind: str, fetch: Fetch) -> Served:
-        """The answer for ``key`` (a ``kind`` resource, e.g. ``discogs:artist``), from the
-        store or ``fetch``; ``kind`` without its upstream prefix picks the lifetime."""
+    async def get(
+        self, key: str, kind: Kind, fetch: Fetch, *, keep: Collection[str] = ()
+    ) -> Served:
+        """The answer for ``key``, a ``kind`` resource, from the store or ``fetch``.
+
+        ``keep`` names the upstream's headers worth storing beside the body (``Link``,
+        ``Retry-After`` and ``Location`` always are).
+        """
         stored = await self._read(key)
-        now = self._clock()
-        usable = self._usability(stored, now)
+        usable = self._usability(stored, self._clock())
         if stored is not None and usable is Usability.FRESH:
-            await self._count(kind, "hit")
-            return Served(stored, "hit")
+            self.count(kind, "hit")
+            return Served(stored, "hit", kind)
         if stored is not None and usable is Usability.REVALIDATE:
-            self._refresh_in_background(key, kind, fetch)
-            await self._count(kind, "stale")
-            return Served(stored, "stale")
+            self._refresh_in_background(key, kind, fetch, keep)
+            self.count(kind, "stale")
+            return Served(stored, "stale", kind)
         fallback = stored if usable is Usability.IF_ERROR else None
         try:
             if fallback is None:
-                served = await self._coalesced(key, kind, fetch)
+                served = await self._coalesced(key, kind, fetch, keep)
             else:  # a stale answer beats a long wait for a busy upstream
                 with patience(self._fallback_patience):
-                    served = await self._coalesced(key, kind, fetch)
+                    served = await self._coalesced(key, kind, fetch, keep)
         except UpstreamError:
             if fallback is None:
                 raise
-            return await self._stale_if_error(fallback, kind)
+            return self._stale_if_error(fallback, kind)
         if fallback is not None and _is_failure(served.answer.status):
-            return await self._stale_if_error(fallback, kind)
-        await self._count(kind, "coalesced" if served.collapsed else "miss")
+            return self._stale_if_error(fallback, kind)
+        self.count(kind, "coalesced" if served.collapsed else "miss")
         return served
 
-    async def _stale_if_error(self, stored: CachedAnswer, kind: str) -> Served:
-        await self._count(kind, "stale")
-        return Served(stored, "stale-if-error")
+    async def purge(self, prefixes: Iterable[str]) -> int:
+        """Drop every stored answer whose key starts with one of ``prefixes``; how many.
 
-    async def close(self) -> None:
-        """Wait for background refreshes, so none is cut off mid-write; flush counters."""
-        if self._refreshing:
-            await asyncio.gather(*self._refreshing, return_exceptions=True)
-        await self.flush_counters()
+        This process forgets its rendered answers at once; other processes within their
+        ``rendered.max_age``.
+        """
+        purged = sum([await self.store.purge_prefix(prefix) for prefix in prefixes])
+        self.rendered.clear()
+        return purged
+
+    def count(self, kind: Kind | str, outcome: str) -> None:
+        """Count an outcome (the cache's own, the fast path's hits, images')."""
+        self._unflushed[f"{kind}:{outcome}"] += 1
+        if time.monotonic() >= self._next_flush:
+            self._next_flush = time.monotonic() + self._flush_interval
+            self._start(self.flush_counters())
 
     async def counters(self) -> dict[str, int]:
         """Outcome counts of every process sharing the store, ``{"kind:outcome": n}``."""
@@ -130,100 +168,82 @@ class AnswerCache:
             except StoreUnavailable:
                 self._unflushed[name] += amount
 
-    # --- single flight ------------------------------------------------------------------
+    async def settled(self) -> None:
+        """Wait for the background refreshes and counter flushes started so far."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _coalesced(self, key: str, kind: str, fetch: Fetch) -> Served:
-        leader = self._in_flight.get(key)
-        if leader is not None:
-            served = await asyncio.shield(leader)
-            return Served(served.answer, served.outcome, collapsed=True)
-        future: asyncio.Future[Served] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
-            served = await self._fill(key, kind, fetch)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: followers re-raise it, nobody logs it as lost
-            raise
-        else:
-            future.set_result(served)
-            return served
-        finally:
-            del self._in_flight[key]
+    async def close(self) -> None:
+        """Let background refreshes finish, so none is cut off mid-write; flush counters.
 
-    async def _fill(self, key: str, kind: str, fetch: Fetch) -> Served:
-        """Fetch and store under the cross-process lock, or wait for whoever holds it."""
-        lock = f"fill:{key}"
-        token = await self._try_lock(lock)
-        if token is None:
-            waited = await self._wait_for_other_process(key, lock)
-            if waited is not None:
-                return Served(waited, "miss", collapsed=True)
-            token = await self._try_lock(lock)
-        try:
-            return await self._fetch_and_store(key, kind, fetch)
-        finally:
-            if token:
-                await self._unlock(lock, token)
+        The store stays open: it is the app's to close.
+        """
+        await self.settled()
+        await self.flush_counters()
 
-    async def _wait_for_other_process(self, key: str, lock: str) -> CachedAnswer | None:
-        """The answer another process is fetching, once it lands; ``None`` if it never does.
+    def _stale_if_error(self, stored: CachedAnswer, kind: Kind) -> Served:
+        self.count(kind, "stale")
+        return Served(stored, "stale-if-error", kind)
+
+    async def _coalesced(self, key: str, kind: Kind, fetch: Fetch, keep: Collection[str]) -> Served:
+        served, joined = await self._flights.run(
+            key,
+            make=lambda: self._fetch_and_store(key, kind, fetch, keep),
+            landed=lambda: self._landed(key, kind),
+        )
+        return dataclasses.replace(served, collapsed=True) if joined else served
+
+    async def _landed(self, key: str, kind: Kind) -> Served | None:
+        """A fresh answer another process stored while this one waited for it.
 
         We only wait because the stored answer was missing or past freshness, so a fresh
         one appearing is the other process' (no clock comparison between machines).
         """
-        deadline = time.monotonic() + self._lock_ttl
-        while time.monotonic() < deadline:
-            await asyncio.sleep(self._poll_interval)
-            landed = await self._fresh(key)
-            if landed is not None:
-                return landed
-            token = await self._try_lock(lock)
-            if token is not None:  # the holder finished, or died: look once more, then go
-                await self._unlock(lock, token)
-                return await self._fresh(key)
-        return None
-
-    async def _fresh(self, key: str) -> CachedAnswer | None:
         stored = await self._read(key)
         if stored is None or self._usability(stored, self._clock()) is not Usability.FRESH:
             return None
-        return stored
+        return Served(stored, "miss", kind)
 
-    async def _fetch_and_store(self, key: str, kind: str, fetch: Fetch) -> Served:
+    async def _fetch_and_store(
+        self, key: str, kind: Kind, fetch: Fetch, keep: Collection[str]
+    ) -> Served:
         upstream = await fetch()
-        answer = self._answer(upstream, kind)
+        answer = self._answer(upstream, kind, keep)
         if upstream.status not in CACHEABLE:
-            return Served(answer, "uncached")
+            return Served(answer, "uncached", kind)
         try:
             await self.store.put(key, answer)
         except StoreUnavailable:
             logger.warning("cache store unavailable; answer not stored")
-        return Served(answer, "miss")
+        return Served(answer, "miss", kind)
 
-    def _refresh_in_background(self, key: str, kind: str, fetch: Fetch) -> None:
-        if key in self._in_flight:
+    def _refresh_in_background(
+        self, key: str, kind: Kind, fetch: Fetch, keep: Collection[str]
+    ) -> None:
+        if self._flights.running(key):
             return
 
         async def refresh() -> None:
             try:
-                await self._coalesced(key, kind, fetch)
+                await self._coalesced(key, kind, fetch, keep)
             except Exception as exc:  # the stale answer was served; the next request retries
                 logger.info("background refresh failed: %s", exc)
 
         with background():  # the task inherits it: clients get upstream slots first
-            task = asyncio.get_running_loop().create_task(refresh())
-        self._refreshing.add(task)
-        task.add_done_callback(self._refreshing.discard)
+            self._start(refresh())
 
-    # --- helpers --------------------------------------------------------------------------
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _answer(self, upstream: UpstreamResponse, kind: str) -> CachedAnswer:
+    def _answer(
+        self, upstream: UpstreamResponse, kind: Kind, keep: Collection[str]
+    ) -> CachedAnswer:
         now = self._clock()
-        fresh_until, keep_until = self.policy.expiry(now, kind.rpartition(":")[2], upstream.status)
-        headers = tuple(
-            (name, upstream.headers[name]) for name in KEPT_HEADERS if name in upstream.headers
-        )
+        fresh_until, keep_until = self.policy.expiry(now, kind, upstream.status)
+        kept = (*_ALWAYS_KEPT, *keep)
+        headers = tuple((name, upstream.headers[name]) for name in kept if name in upstream.headers)
         return CachedAnswer(
             status=upstream.status,
             headers=headers,
@@ -244,35 +264,6 @@ class AnswerCache:
             return await self.store.get(key)
         except StoreUnavailable:
             return None
-
-    async def _try_lock(self, name: str) -> str | None:
-        try:
-            return await self.store.try_lock(name, self._lock_ttl)
-        except StoreUnavailable:
-            return ""  # no shared lock to be had: proceed, coalesced in-process only
-
-    async def _unlock(self, name: str, token: str) -> None:
-        with contextlib.suppress(StoreUnavailable):  # the lock expires by itself
-            await self.store.unlock(name, token)
-
-    async def _count(self, kind: str, outcome: str) -> None:
-        """Counted in memory: a store write per request would cost more than a hit."""
-        self._unflushed[f"{kind}:{outcome}"] += 1
-        if time.monotonic() >= self._next_flush:
-            await self.flush_counters()
-
-    def count_hit(self, kind: str) -> None:
-        """Count a hit answered without coming through here (the fast path)."""
-        self.count(kind, "hit")
-
-    def count(self, kind: str, outcome: str) -> None:
-        """Count an outcome seen elsewhere (the fast path, images) with the cache's own."""
-        self._unflushed[f"{kind}:{outcome}"] += 1
-        if time.monotonic() >= self._next_flush:
-            self._next_flush = time.monotonic() + self._flush_interval
-            task = asyncio.get_running_loop().create_task(self.flush_counters())
-            self._refreshing.add(task)
-            task.add_done_callback(self._refreshing.discard)
 
 
 def _is_failure(status: int) -> bool:

@@ -6,7 +6,7 @@ Layout, every key under ``namespace`` (default ``sleeve:``)::
     {namespace}l:{name}    STRING  lock token, PX ttl (SET NX PX)
     {namespace}counters    HASH    counter name -> integer (HINCRBY)
 
-Keys and names are :func:`~sleeve.cache.store.key_bytes`, so any ``str`` round-trips.
+Keys and names are :func:`~sleeve.backends.key_bytes`, so any ``str`` round-trips.
 Expiry is relative (``PX`` from this host's clock), so clock skew between sleeve and
 Redis does not shorten or stretch entries. Redis bounds its own memory: run it with
 ``maxmemory`` and ``maxmemory-policy allkeys-lru`` (locks and counters are few and small;
@@ -14,8 +14,10 @@ an evicted lock only means one extra upstream fetch).
 
 Failures are fast by construction: short connect and socket timeouts, one immediate
 reconnect attempt (to step over a connection Redis closed while idle) and no backoff.
-Every failure is :class:`~sleeve.cache.store.StoreUnavailable`; the connection pool
-reconnects by itself, so the same object works again once Redis is back.
+Every failure is :class:`~sleeve.backends.StoreUnavailable`; the connection pool
+reconnects by itself, so the same object works again once Redis is back. The pool is a
+:class:`~sleeve.backends.redis.RedisConnection`, shared with the limits when the app
+hands the same one to both.
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from ..redis_client import redis_client, without_credentials
+from ..backends import key_bytes, key_text
+from ..backends.redis import RedisConnection
 from .entry import CachedAnswer, CorruptEntry
-from .store import CacheStore, StoreUnavailable, key_bytes, key_text
+from .store import CacheStore
 
 __all__ = ["RedisStore", "glob_escape"]
 
@@ -50,25 +51,30 @@ def glob_escape(literal: bytes) -> bytes:
 
 
 class RedisStore(CacheStore):
-    """:class:`CacheStore` in Redis (``redis://host:port/db`` or ``rediss://`` in ``url``).
+    """:class:`CacheStore` in Redis: a shared :class:`RedisConnection`, or a URL
+    (``redis://host:port/db`` or ``rediss://``) to open one of its own.
 
-    ``connect_timeout`` and ``socket_timeout`` (seconds) bound how long any call can
-    take when Redis is down or stalled before :class:`StoreUnavailable`.
+    ``connect_timeout`` and ``socket_timeout`` (seconds, for a connection of its own)
+    bound how long any call can take when Redis is down or stalled before
+    :class:`~sleeve.backends.StoreUnavailable`.
     """
 
     def __init__(
         self,
-        url: str,
+        redis: str | RedisConnection,
         *,
         namespace: str = "sleeve:",
         connect_timeout: float = 0.25,
         socket_timeout: float = 0.5,
         scan_batch: int = 500,
     ) -> None:
-        self._where = without_credentials(url)
-        self._redis = redis_client(
-            url, connect_timeout=connect_timeout, socket_timeout=socket_timeout
+        self._owned = isinstance(redis, str)
+        self._connection = (
+            RedisConnection(redis, connect_timeout=connect_timeout, socket_timeout=socket_timeout)
+            if isinstance(redis, str)
+            else redis
         )
+        self._redis = self._connection.redis
         self._prefix = key_bytes(namespace)
         self._counters = self._prefix + b"counters"
         self._scan_batch = scan_batch
@@ -139,13 +145,12 @@ class RedisStore(CacheStore):
         return {name: value for name, value in found.items() if name.startswith(prefix)}
 
     async def healthy(self) -> bool:
-        try:
-            return bool(await self._call(self._redis.ping()))
-        except StoreUnavailable:
-            return False
+        return await self._connection.healthy()
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        """Close the connection if it is the store's own; a shared one closes with the app."""
+        if self._owned:
+            await self._connection.close()
 
     async def _scan(self, pattern: bytes) -> AsyncIterator[list[bytes]]:
         cursor = 0
@@ -158,11 +163,4 @@ class RedisStore(CacheStore):
                 return
 
     async def _call(self, command: Awaitable[Any]) -> Any:
-        """Await ``command`` with every Redis or socket failure as :class:`StoreUnavailable`.
-
-        ``Any``: redis-py types its replies loosely; each caller knows what it asked for.
-        """
-        try:
-            return await command
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis cache {self._where}: {exc}") from exc
+        return await self._connection.call(command, "Redis cache")

@@ -30,13 +30,15 @@ import contextlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 from typing import TypeVar
 
+from ..backends import StoreUnavailable, key_bytes, key_text
+from ..backends.sqlite import create_schema, open_database, transaction
 from .entry import CachedAnswer, CorruptEntry
-from .store import CacheStore, StoreUnavailable, key_bytes, key_text
+from .store import CacheStore
 
 __all__ = ["SQLiteStore"]
 
@@ -125,41 +127,15 @@ class _CacheFile:
     """The blocking half: one connection and every statement. Used from one thread only."""
 
     def __init__(self, path: str, *, busy_timeout: float, cache_kib: int) -> None:
-        self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        self.conn = open_database(path, busy_timeout=busy_timeout, cache_kib=cache_kib)
         try:
-            enter_wal(self.conn, time.monotonic() + busy_timeout)
-            self._configure(cache_kib)
-            self._create_schema()
+            create_schema(self.conn, _SCHEMA, version=_SCHEMA_VERSION, what="cache")
         except BaseException:
             self.conn.close()
             raise
 
-    def _configure(self, cache_kib: int) -> None:
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
-        self.conn.execute("PRAGMA journal_size_limit = 67108864")
-
-    def _create_schema(self) -> None:
-        with self.transaction():
-            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, _SCHEMA_VERSION):
-                raise sqlite3.DatabaseError(f"cache schema {version}, expected {_SCHEMA_VERSION}")
-            for statement in _SCHEMA:
-                self.conn.execute(statement)
-            self.conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the write lock up front (``BEGIN IMMEDIATE``),
-        so it waits for other writers at the start instead of failing midway."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-            self.conn.execute("COMMIT")
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.conn)
 
     def best_effort(self, statement: str, params: tuple[object, ...]) -> None:
         """A write a read can do without: skipped if the write lock stays busy."""
@@ -397,21 +373,3 @@ class SQLiteStore(CacheStore):
         if self._file is not None:
             self._file.close()
         self._file = self._entries = self._locks = None
-
-
-def enter_wal(conn: sqlite3.Connection, deadline: float) -> None:
-    """Switch the file to WAL, retrying while another process does the same.
-
-    The switch needs an exclusive lock and SQLite reports that race as "locked" at
-    once, without its busy handler, when several workers open a new file together.
-    """
-    while True:
-        try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            break
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-    if mode != "wal":
-        raise sqlite3.OperationalError(f"cannot use WAL mode (got {mode!r})")

@@ -9,7 +9,8 @@ expiring locks and add up counters. Every backend passes the same behavioural su
 Errors a store raises::
 
     Exception
-    ├── StoreUnavailable      the backend cannot answer now; the caller goes upstream
+    ├── StoreUnavailable      (sleeve.backends) the backend cannot answer now; the
+    │                         caller goes upstream
     └── ValueError
         └── CorruptEntry      (sleeve.cache.entry) bytes that are not a cached answer;
                               stores never raise it: they drop the entry and miss
@@ -20,37 +21,14 @@ A store never serves a corrupt or expired entry: ``get`` answers ``None`` for bo
 from __future__ import annotations
 
 import abc
-from types import TracebackType
-from typing import Self
 
+from ..backends import Closeable
 from .entry import CachedAnswer
 
-__all__ = ["CacheStore", "StoreUnavailable", "key_bytes", "key_text"]
+__all__ = ["CacheStore"]
 
 
-class StoreUnavailable(Exception):
-    """The backend cannot be reached or used right now (down, timed out, locked, full).
-
-    Raised quickly, never after a hang; the same store object works again once the
-    backend is back. Callers treat it as a miss they cannot record.
-    """
-
-
-def key_bytes(key: str) -> bytes:
-    """``key`` as bytes, for any ``str``: lone surrogates survive (``surrogatepass``).
-
-    The mapping is one-to-one and keeps prefixes (a key starting with ``p`` encodes to
-    bytes starting with ``key_bytes(p)``), which ``purge_prefix`` relies on.
-    """
-    return key.encode("utf-8", "surrogatepass")
-
-
-def key_text(data: bytes) -> str:
-    """The inverse of :func:`key_bytes`."""
-    return data.decode("utf-8", "surrogatepass")
-
-
-class CacheStore(abc.ABC):
+class CacheStore(Closeable):
     """Cached answers by key, expiring locks by name, and counters, shared by every
     process that opens the same backend.
 
@@ -114,24 +92,9 @@ class CacheStore(abc.ABC):
         """Whether the backend answers right now; never raises."""
 
     @abc.abstractmethod
-    async def close(self) -> None:
-        """Release connections and threads; the store is unusable afterwards."""
-
-    @abc.abstractmethod
     async def incr(self, counter: str, amount: int = 1) -> None:
         """Add ``amount`` to ``counter`` (created at 0), visible to every process."""
 
     @abc.abstractmethod
     async def counters(self, prefix: str = "") -> dict[str, int]:
         """Every counter whose name starts with ``prefix``, with its value."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

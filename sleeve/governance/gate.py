@@ -6,7 +6,8 @@ For each call, in order:
 1. the **circuit breaker** (per process) must allow it — while open, the call fails fast
    with :class:`UpstreamBusy` (and the cache may answer stale instead);
 2. a **slot** from the upstream's sliding-window limiter (shared through Redis by every
-   process, or per process for the embedded default), waiting for one up to the caller's
+   process, falling back to a per-process count while Redis is away
+   (:mod:`.fallback`), or per process for the embedded default), waiting for one up to the caller's
    deadline; callers of one process take turns at it (:mod:`.turns`), clients before
    background work, which also leaves ``reserve`` slots for clients;
 3. the call itself; a 429 **pauses** the limiter for the ``Retry-After`` asked (for every
@@ -22,16 +23,16 @@ A call that cannot get a slot in time fails with :class:`UpstreamBusy` carrying 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
 
-from adapters.http import UpstreamError, UpstreamResponse
-
-from ..cache.store import StoreUnavailable
+from ..adapters.http import UpstreamError, UpstreamResponse
+from ..backends import StoreUnavailable
 from .breaker import CircuitBreaker
-from .limiter import Admission, RateLimiter
+from .limiter import RateLimiter
 from .priority import Priority, current_patience, current_priority
 from .retry import RetryBudget, RetryPolicy, parse_retry_after
 from .turns import TurnQueue
@@ -39,6 +40,7 @@ from .turns import TurnQueue
 logger = logging.getLogger("sleeve.governance")
 
 Fetch = Callable[[], Awaitable[UpstreamResponse]]
+MAX_DEFAULT_PAUSE = 60.0
 _FAILURES = (UpstreamError,)
 
 
@@ -55,7 +57,6 @@ class UpstreamGate:
         self,
         upstream: str,
         limiter: RateLimiter,
-        fallback: RateLimiter,
         *,
         max_wait: float,
         breaker: CircuitBreaker | None = None,
@@ -63,10 +64,11 @@ class UpstreamGate:
         budget: RetryBudget | None = None,
         remaining_header: str | None = None,
         background_reserve: int | None = None,
+        limit_name: str = "rate limit",
     ) -> None:
         self.upstream = upstream
         self.limiter = limiter
-        self._fallback = fallback
+        self._limit_name = limit_name
         self._max_wait = max_wait
         self.breaker = breaker or CircuitBreaker()
         self._retry = retry or RetryPolicy()
@@ -119,7 +121,7 @@ class UpstreamGate:
         try:
             reserve = self._reserve if background else 0
             while True:
-                admission = await self._acquire(reserve)
+                admission = await self.limiter.acquire(reserve=reserve)
                 if admission.admitted:
                     return
                 if admission.retry_after > deadline - time.monotonic():
@@ -131,18 +133,10 @@ class UpstreamGate:
     def _busy(self, retry_after: float) -> UpstreamBusy:
         return UpstreamBusy(
             self.upstream,
-            f"{self.upstream}'s rate limit is used up; try again in a moment.",
+            f"The {self._limit_name} of {self.upstream} is used up; try again in "
+            f"{max(1, math.ceil(retry_after))} s.",
             retry_after,
         )
-
-    async def _acquire(self, reserve: int) -> Admission:
-        try:
-            return await self.limiter.acquire(reserve=reserve)
-        except StoreUnavailable:
-            # Redis is away: keep this process within the limit at least. (Several
-            # processes could together exceed it until Redis is back; the breaker and
-            # the upstream's 429s still stop a runaway.)
-            return await self._fallback.acquire(reserve=reserve)
 
     async def _learn(self, answer: UpstreamResponse) -> None:
         """What the answer says about the upstream's health and its view of our usage."""
@@ -151,8 +145,8 @@ class UpstreamGate:
         else:
             self.breaker.record_success()
         pause = 0.0
-        if answer.status == 429:
-            pause = _retry_after(answer) or self.limiter.window
+        if answer.status == 429:  # no Retry-After: a window's rest, a minute at most
+            pause = _retry_after(answer) or min(self.limiter.window, MAX_DEFAULT_PAUSE)
         elif self._upstream_says_none_left(answer) and await self._thinks_there_is_room():
             pause = self.limiter.window / self.limiter.limit  # someone else spends the budget
         if pause:
@@ -170,11 +164,8 @@ class UpstreamGate:
 
     async def _pause(self, seconds: float) -> None:
         logger.warning("%s asked sleeve to slow down; pausing %.1f s", self.upstream, seconds)
-        for limiter in (self.limiter, self._fallback):
-            try:
-                await limiter.pause(seconds)
-            except StoreUnavailable:
-                continue
+        with contextlib.suppress(StoreUnavailable):  # a fallback limiter pauses its own
+            await self.limiter.pause(seconds)
 
     async def _backoff(
         self,

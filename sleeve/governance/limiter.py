@@ -15,7 +15,7 @@ both answer with the arithmetic of :mod:`sleeve.governance.sliding_window`.
 Errors::
 
     Exception
-    ├── StoreUnavailable   (sleeve.cache.store) the shared backend cannot answer now;
+    ├── StoreUnavailable   (sleeve.backends) the shared backend cannot answer now;
     │                      the caller falls back to a per-process limiter
     └── ValueError         a limit, window, reserve or pause that makes no sense
 """
@@ -25,8 +25,8 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
+
+from ..backends import Closeable
 
 __all__ = ["Admission", "LimiterBackend", "RateLimiter"]
 
@@ -63,7 +63,7 @@ class RateLimiter(abc.ABC):
 
     Every limiter of one backend with the same ``name`` shares one log; use one name with
     one ``limit`` and ``window``. Every method may raise
-    :class:`~sleeve.cache.store.StoreUnavailable` (shared backends only).
+    :class:`~sleeve.backends.StoreUnavailable` (shared backends only).
     """
 
     __slots__ = ("limit", "name", "window")
@@ -105,7 +105,7 @@ class RateLimiter(abc.ABC):
         return f"<{type(self).__name__} {self.name!r} {self.limit}/{self.window:g}s>"
 
 
-class LimiterBackend(abc.ABC):
+class LimiterBackend(Closeable):
     """Where the logs of many named limits are kept.
 
     Example::
@@ -127,18 +127,3 @@ class LimiterBackend(abc.ABC):
     @abc.abstractmethod
     async def healthy(self) -> bool:
         """Whether the backend answers right now; never raises."""
-
-    @abc.abstractmethod
-    async def close(self) -> None:
-        """Release connections; the backend is unusable afterwards."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -5,7 +5,7 @@ Layout, every key under ``namespace`` (default ``sleeve:``, beside the cache's k
     {namespace}rl:{name}    ZSET    one member per admission, scored by its time (µs)
     {namespace}rlp:{name}   STRING  end of the pause (µs), PX until then
 
-Names are :func:`~sleeve.cache.store.key_bytes`. Each operation is one Lua script, so it
+Names are :func:`~sleeve.backends.key_bytes`. Each operation is one Lua script, so it
 is atomic, and each reads the time with ``redis.call('TIME')``: every process counts
 on Redis's clock, never its own, so hosts whose clocks disagree still share one exact
 window (only a step of the Redis host's own clock shifts it, once). Members are
@@ -17,7 +17,7 @@ admissions, which lets at most one more window's worth through.
 Failures are fast, as for :class:`~sleeve.cache.redis_store.RedisStore` (same timeouts,
 one immediate reconnect, no backoff; beyond it, a bounded wait for a pooled connection
 in bursts), and every one is
-:class:`~sleeve.cache.store.StoreUnavailable`; the same object works again once Redis is
+:class:`~sleeve.backends.StoreUnavailable`; the same object works again once Redis is
 back. A reconnect can run a script twice if Redis ran it but the answer was lost: that
 counts one call too many, which errs on the safe side.
 
@@ -33,10 +33,8 @@ import secrets
 from collections.abc import Awaitable
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from ..cache.store import StoreUnavailable, key_bytes
-from ..redis_client import redis_client, without_credentials
+from ..backends import key_bytes
+from ..backends.redis import RedisConnection
 from .limiter import Admission, LimiterBackend, RateLimiter
 from .sliding_window import answer, check_reserve, pause_length
 
@@ -130,30 +128,37 @@ return 0
 
 
 class RedisLimiterBackend(LimiterBackend):
-    """:class:`LimiterBackend` in Redis (``redis://host:port/db`` or ``rediss://``).
+    """:class:`LimiterBackend` in Redis: a shared :class:`RedisConnection`, or a URL
+    (``redis://host:port/db`` or ``rediss://``) to open one of its own.
 
-    ``connect_timeout`` and ``socket_timeout`` (seconds) bound how long any call can
-    take when Redis is down or stalled before :class:`StoreUnavailable`. Every request
-    may take a slot, so bursts are common: past ``max_connections`` calls in flight, a
-    call waits up to ``connect_timeout`` for a connection instead of failing at once.
+    ``connect_timeout`` and ``socket_timeout`` (seconds, for a connection of its own)
+    bound how long any call can take when Redis is down or stalled before
+    :class:`~sleeve.backends.StoreUnavailable`. Every request may take a slot, so bursts
+    are common: past ``max_connections`` calls in flight, a call waits up to
+    ``connect_timeout`` for a connection instead of failing at once.
     """
 
     def __init__(
         self,
-        url: str,
+        redis: str | RedisConnection,
         *,
         namespace: str = "sleeve:",
         connect_timeout: float = 0.25,
         socket_timeout: float = 0.5,
         max_connections: int = 100,
     ) -> None:
-        self._where = without_credentials(url)
-        self._redis = redis_client(
-            url,
-            connect_timeout=connect_timeout,
-            socket_timeout=socket_timeout,
-            max_connections=max_connections,
+        self._owned = isinstance(redis, str)
+        self._connection = (
+            RedisConnection(
+                redis,
+                connect_timeout=connect_timeout,
+                socket_timeout=socket_timeout,
+                max_connections=max_connections,
+            )
+            if isinstance(redis, str)
+            else redis
         )
+        self._redis = self._connection.redis
         self._prefix = key_bytes(namespace)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._peek = self._redis.register_script(_PEEK)
@@ -173,26 +178,18 @@ class RedisLimiterBackend(LimiterBackend):
         return self._prefix + b"rlp:" + key_bytes(name)
 
     async def healthy(self) -> bool:
-        try:
-            return bool(await self._call(self._redis.ping()))
-        except StoreUnavailable:
-            return False
+        return await self._connection.healthy()
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        """Close the connection if it is the backend's own; a shared one closes with the app."""
+        if self._owned:
+            await self._connection.close()
 
     def _member_suffix(self) -> str:
         return f"{self._id}{next(self._serial)}"
 
     async def _call(self, command: Awaitable[Any]) -> Any:
-        """Await ``command`` with every Redis or socket failure as :class:`StoreUnavailable`.
-
-        ``Any``: redis-py types its replies loosely; each caller knows what it asked for.
-        """
-        try:
-            return await command
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis limiter {self._where}: {exc}") from exc
+        return await self._connection.call(command, "Redis limiter")
 
 
 class _RedisLimiter(RateLimiter):

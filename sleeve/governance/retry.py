@@ -6,6 +6,7 @@ Only idempotent calls are retried (every upstream call sleeve makes is a GET).
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import time
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["RetryBudget", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RetryBudget", "RetryPolicy", "parse_retry_after", "retry_after_seconds"]
 
 _DELTA_SECONDS = re.compile(r"[0-9]+")
 
@@ -141,6 +142,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     now = now or datetime.now(UTC)
     return max(0.0, (_as_utc(when) - _as_utc(now)).total_seconds())
+
+
+def retry_after_seconds(value: str | None, default: int, *, ceiling: int = 86_400) -> int:
+    """The whole seconds to tell a client from an upstream's ``Retry-After``: rounded up,
+    at least 1 and at most ``ceiling`` (an upstream's word is not trusted unchecked), or
+    ``default`` when it sent no usable value or one already past."""
+    seconds = parse_retry_after(value)
+    if seconds is None or seconds <= 0:
+        return default
+    return min(ceiling, max(1, math.ceil(seconds)))
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .proxy import MusicBrainzProxy
+from .service import MusicBrainzService
 
 DISCOGS_WEB = "https://www.discogs.com"
 # Discogs API collection → Discogs web path → the MusicBrainz entity that links to it.
-DISCOGS_KINDS = {
+DISCOGS_COLLECTIONS = {
     "releases": ("release", "release"),
     "masters": ("master", "release-group"),
     "artists": ("artist", "artist"),
@@ -31,22 +31,22 @@ class MusicBrainzLink:
     name: str | None
 
 
-def discogs_web_url(kind: str, entity_id: int) -> str:
-    return f"{DISCOGS_WEB}/{DISCOGS_KINDS[kind][0]}/{entity_id}"
+def discogs_web_url(collection: str, entity_id: int) -> str:
+    return f"{DISCOGS_WEB}/{DISCOGS_COLLECTIONS[collection][0]}/{entity_id}"
 
 
 class MusicBrainzLinks:
-    def __init__(self, musicbrainz: MusicBrainzProxy) -> None:
+    def __init__(self, musicbrainz: MusicBrainzService) -> None:
         self._musicbrainz = musicbrainz
 
-    async def of_discogs(self, kind: str, entity_id: int) -> list[MusicBrainzLink]:
+    async def of_discogs(self, collection: str, entity_id: int) -> list[MusicBrainzLink]:
         """The MusicBrainz entities of the counterpart kind that link to this Discogs page
         (none when MusicBrainz knows no such URL)."""
-        query = [("resource", discogs_web_url(kind, entity_id)), ("inc", RELATION_INCLUDES)]
-        document = await self._musicbrainz.document("/ws/2/url", query, "url")
+        query = [("resource", discogs_web_url(collection, entity_id)), ("inc", RELATION_INCLUDES)]
+        document = await self._musicbrainz.document("/url", query, "url")
         if not isinstance(document, dict):
             return []
-        wanted = DISCOGS_KINDS[kind][1]
+        wanted = DISCOGS_COLLECTIONS[collection][1]
         return [
             MusicBrainzLink(wanted, target["id"], target.get("title") or target.get("name"))
             for relation in document.get("relations") or []
@@ -58,7 +58,7 @@ class MusicBrainzLinks:
     async def release_group_of(self, release_mbid: str) -> str | None:
         """The release group a MusicBrainz release belongs to."""
         document = await self._musicbrainz.document(
-            f"/ws/2/release/{release_mbid}", [("inc", "release-groups")], "release"
+            f"/release/{release_mbid}", [("inc", "release-groups")], "release"
         )
         group = document.get("release-group") if isinstance(document, dict) else None
         return group.get("id") if isinstance(group, dict) else None

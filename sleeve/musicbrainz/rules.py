@@ -1,8 +1,10 @@
-"""What MusicBrainz accepts: MBIDs, ``inc`` values per entity, browse links per entity.
+"""What MusicBrainz accepts: MBIDs, ``inc`` values per entity, browse links per entity,
+and which representation a request asks for.
 
 Checked here, before anything is sent, so that a mistake costs the client a clear 400 in
 MusicBrainz' own words and costs nobody one of the one-per-second upstream calls. The
-lists follow the web service documentation (https://musicbrainz.org/doc/MusicBrainz_API).
+lists follow the web service documentation (https://musicbrainz.org/doc/MusicBrainz_API);
+the contract's ``MbInc*`` patterns say the same, and a test ties the two.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from ..adapters.musicbrainz import Representation
 from ..errors import GatewayError
 
 MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -84,14 +87,23 @@ ALL_BROWSE_LINKS = frozenset(link for links in BROWSE_LINKS.values() for link in
 _SEPARATORS = re.compile(r"[ +]+")
 
 
-def bad_request(message: str) -> GatewayError:
+def invalid_request(message: str) -> GatewayError:
+    """MusicBrainz' answer to a request it cannot take: a 400 saying why."""
     return GatewayError(400, message)
+
+
+def representation(fmt: str | None, accept: str | None) -> Representation:
+    """JSON or XML: MusicBrainz answers XML unless ``fmt=json`` or ``Accept:
+    application/json`` says otherwise (``fmt`` wins over ``Accept``)."""
+    if fmt in ("json", "xml"):
+        return "json" if fmt == "json" else "xml"
+    return "json" if "application/json" in (accept or "").lower() else "xml"
 
 
 def checked_mbid(mbid: str) -> str:
     """The MBID, lower-cased, or MusicBrainz' 400."""
     if not MBID.match(mbid):
-        raise bad_request("Invalid mbid.")
+        raise invalid_request("Invalid mbid.")
     return mbid.lower()
 
 
@@ -108,7 +120,9 @@ def checked_includes(entity: str, inc: str | None, *, allowed: Iterable[str] | N
     values = sorted(set(_SEPARATORS.split(inc.strip(" +"))))
     for value in values:
         if value not in valid:
-            raise bad_request(f"{value} is not a valid inc parameter for the {entity} resource.")
+            raise invalid_request(
+                f"{value} is not a valid inc parameter for the {entity} resource."
+            )
     return "+".join(values)
 
 
@@ -117,10 +131,10 @@ def browse_link(entity: str, links: Mapping[str, str | None]) -> tuple[str, str]
     given = {name: value for name, value in links.items() if value is not None}
     foreign = sorted(set(given) - BROWSE_LINKS[entity])
     if foreign:
-        raise bad_request(f"{entity} cannot be browsed by {foreign[0]}.")
+        raise invalid_request(f"{entity} cannot be browsed by {foreign[0]}.")
     if len(given) != 1:
         allowed = ", ".join(sorted(BROWSE_LINKS[entity]))
-        raise bad_request(
+        raise invalid_request(
             f"Browsing {entity} needs exactly one of: {allowed} (or a query to search)."
         )
     ((name, value),) = given.items()

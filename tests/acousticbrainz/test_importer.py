@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sleeve.acousticbrainz import FeatureStore, import_dumps
-from sleeve.acousticbrainz.cli import main
+from sleeve.cli.import_acousticbrainz import main
 from tests.acousticbrainz import dumps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def test_a_cut_dump_keeps_what_it_held_and_the_whole_one_completes_it(tmp_path: 
 
 
 def import_in_child(archive: Path, db: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "sleeve.acousticbrainz.cli", "import", "acousticbrainz",
+    command = [sys.executable, "-m", "sleeve.cli.import_acousticbrainz", "import", "acousticbrainz",
                str(archive), "--db", str(db), "--no-progress", "--batch", "40"]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sleeve.adapters.http import UpstreamResponse, UpstreamTimeout
 
-from adapters.http import UpstreamResponse, UpstreamTimeout
 from sleeve.acousticbrainz import FeatureStore, import_dumps
 from sleeve.acousticbrainz.classes import CLASS_NAMES
 from sleeve.acousticbrainz.service import AcousticBrainzService

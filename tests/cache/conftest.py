@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from sleeve.cache import CacheStore, RedisStore, SQLiteStore
-from sleeve.cache.store import key_bytes
+from sleeve.backends import key_bytes
+from sleeve.cache import CacheStore
+from sleeve.cache.redis_store import RedisStore
+from sleeve.cache.sqlite_store import SQLiteStore
 from tests.cache.redis_server import INSTALL_HINT, RedisServer
 
 

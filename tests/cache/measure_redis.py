@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
-from sleeve.cache import RedisStore
+from sleeve.cache.redis_store import RedisStore
 from tests.cache.measure_sqlite import key, latency, make_answer
 from tests.cache.redis_server import RedisServer
 

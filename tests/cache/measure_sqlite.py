@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sleeve.cache import CachedAnswer, SQLiteStore
-from sleeve.cache.store import key_bytes
+from sleeve.backends import key_bytes
+from sleeve.cache import CachedAnswer
+from sleeve.cache.sqlite_store import SQLiteStore
 
 
 def rss_mib() -> float:

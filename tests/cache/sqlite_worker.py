@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from multiprocessing.synchronize import Barrier, Event
 
-from sleeve.cache import SQLiteStore
+from sleeve.cache.sqlite_store import SQLiteStore
 from tests.cache.answers import answer
 
 SHARED_KEYS = 25

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import pytest
 from redis.asyncio import Redis
 
-from sleeve.cache import CacheStore, RedisStore, StoreUnavailable
-from sleeve.cache.redis_store import glob_escape
+from sleeve.backends import StoreUnavailable
+from sleeve.cache import CacheStore
+from sleeve.cache.redis_store import RedisStore, glob_escape
 from tests.cache.answers import answer
 from tests.cache.redis_server import RedisServer, free_port
 

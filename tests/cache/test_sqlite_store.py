@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sleeve.cache import SQLiteStore, StoreUnavailable
+from sleeve.backends import StoreUnavailable
+from sleeve.cache.sqlite_store import SQLiteStore
 from tests.cache import sqlite_worker
 from tests.cache.answers import answer
 

@@ -4,42 +4,34 @@ from __future__ import annotations
 
 import pytest
 
-from sleeve.cache.freshness import FreshnessPolicy, Usability, resource_kind
+from sleeve.cache.freshness import FreshnessPolicy, Usability
+from sleeve.cache.keys import Kind
 
 POLICY = FreshnessPolicy(
-    ttls={"artist": 100, "search": 10},
+    ttls={"discogs": {"artist": 100, "search": 10}, "musicbrainz": {"search": 7}},
     default_ttl=50,
     negative_ttl=5,
     stale_while_revalidate=20,
     stale_if_error=60,
 )
-
-
-@pytest.mark.parametrize(
-    ("path", "kind"),
-    [
-        ("/", "service"),
-        ("/artists/1", "artist"),
-        ("/artists/1/releases", "artist_releases"),
-        ("/releases/9/rating/someone", "release_user_rating"),
-        ("/masters/3/versions", "master_versions"),
-        ("/database/search", "search"),
-        ("/somewhere/else", "other"),
-    ],
-)
-def test_resource_kinds(path: str, kind: str) -> None:
-    assert resource_kind(path) == kind
+ARTIST = Kind("discogs", "artist")
 
 
 def test_lifetimes_per_kind_with_a_default_and_short_negatives() -> None:
-    assert POLICY.lifetime("artist", 200) == 100
-    assert POLICY.lifetime("search", 200) == 10
-    assert POLICY.lifetime("label", 200) == 50
-    assert POLICY.lifetime("artist", 404) == 5
+    assert POLICY.lifetime(ARTIST, 200) == 100
+    assert POLICY.lifetime(Kind("discogs", "search"), 200) == 10
+    assert POLICY.lifetime(Kind("discogs", "label"), 200) == 50
+    assert POLICY.lifetime(ARTIST, 404) == 5
+
+
+def test_kinds_of_two_upstreams_never_share_a_lifetime() -> None:
+    assert POLICY.lifetime(Kind("musicbrainz", "search"), 200) == 7
+    assert POLICY.lifetime(Kind("musicbrainz", "artist"), 200) == 50  # not Discogs' 100
+    assert POLICY.lifetime(Kind("itunes", "search"), 200) == 50  # an upstream not listed
 
 
 def test_entries_are_kept_for_the_longest_grace() -> None:
-    assert POLICY.expiry(1000, "artist", 200) == (1100, 1160)
+    assert POLICY.expiry(1000, ARTIST, 200) == (1100, 1160)
 
 
 @pytest.mark.parametrize(

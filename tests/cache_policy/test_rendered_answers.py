@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sleeve.hot_path import FastKey, RenderedAnswer, RenderedAnswers
+from sleeve.cache.keys import Kind
+from sleeve.cache.rendered import RenderedAnswer, RenderedAnswers
+from sleeve.edge.hot_path import FastKey
 
 
 def answer(size: int, serve_until: float = 100.0) -> RenderedAnswer:
-    return RenderedAnswer(b"x" * size, (), '"e"', 0.0, serve_until, serve_until, "discogs:artist")
+    kind = Kind("discogs", "artist")
+    return RenderedAnswer(b"x" * size, (), '"e"', 0.0, serve_until, serve_until, kind)
 
 
 def key(name: str) -> FastKey:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sleeve.cache.store import StoreUnavailable
+from sleeve.backends import StoreUnavailable
 from sleeve.governance.limiter import LimiterBackend
 from sleeve.governance.local_limiter import LocalLimiterBackend
 from sleeve.governance.redis_limiter import RedisLimiterBackend

@@ -10,7 +10,7 @@ from typing import cast
 import pytest
 from redis.asyncio import Redis
 
-from sleeve.cache.store import StoreUnavailable
+from sleeve.backends import StoreUnavailable
 from sleeve.governance.limiter import RateLimiter
 from sleeve.governance.redis_limiter import RedisLimiterBackend
 from tests.cache.redis_server import RedisServer, free_port

@@ -18,9 +18,8 @@ import aiohttp
 import httpx
 import pytest
 
-from sleeve.clients import key_digest
-from sleeve.images import warm_cli
-from sleeve.images.warm import (
+from sleeve.cli import warm as warm_cli
+from sleeve.cli.warming import (
     BadLine,
     Budget,
     Verdict,
@@ -31,6 +30,7 @@ from sleeve.images.warm import (
     parse_ids,
     warm,
 )
+from sleeve.governance.clients import key_digest
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway
 
@@ -263,7 +263,8 @@ async def test_client_limits_are_honoured(
 async def test_upstream_rate_limiting_is_waited_out(
     sleeve_url: str, emulator: DiscogsEmulator, tmp_path: pathlib.Path
 ) -> None:
-    """Discogs' image host says 429: the gateway answers 503 + Retry-After, warm waits."""
+    """Discogs' image host says 429 with a short Retry-After: the gateway's image gate
+    waits it out (the budget paused meanwhile), so warm meets no failure at all."""
     for release in WITH_IMAGES[:3]:  # the documents first, so the 429 meets an image fetch
         assert viewer_get(f"{sleeve_url}/releases/{release}").status_code == 200
     emulator.set_mode("ratelimited", times=1, retry_after=1)
@@ -276,7 +277,7 @@ async def test_upstream_rate_limiting_is_waited_out(
         sleeve_url, WITH_IMAGES[:3], tmp_path / "state", poll_interval=1, report=note
     )
     assert (tally.stored, tally.failed) == (3, 0)
-    assert waits and "503" in waits[0]
+    assert not any("503" in why for why in waits)
     assert emulator.image_calls == 4  # the refused fetch, then each image once
     assert len(emulator.image_calls_by_path) == 3
 
@@ -286,7 +287,7 @@ async def test_upstream_rate_limiting_is_waited_out(
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sleeve")
-    warm_cli.add_warm_parser(parser.add_subparsers(required=True))
+    warm_cli.add_parser(parser.add_subparsers(required=True))
     return parser.parse_args(["images", "warm", *argv])
 
 

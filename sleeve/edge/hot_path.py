@@ -5,9 +5,9 @@ connexion's middleware stack (routing, validation, error handling, the handler, 
 rendering of URLs) costs far more than a hit itself. A request that is *byte-identical*
 in what matters — method, path, query string, representation, host, ``If-None-Match``
 (every input the contract validates), no credentials — to one that went through all of
-it gets the same rendered bytes again, with its age and
-freshness recomputed. Answers are kept here only while fresh, and never longer than
-``max_age`` seconds, so a purge or a refresh made by another process shows within that.
+it gets the same rendered bytes again (:mod:`sleeve.cache.rendered`), with its age and
+freshness recomputed. A request that misses here carries its fast key on (in
+``scope["state"]``) so that its answer can be remembered under it.
 
 Requests with credentials of any kind (an ``Authorization`` header, ``token``/``key``/
 ``secret`` in the query) never take this path: their answers are private.
@@ -15,34 +15,21 @@ Requests with credentials of any kind (an ``Authorization`` header, ``token``/``
 
 from __future__ import annotations
 
-import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.discogs import CREDENTIAL_PARAMETERS
+from ..adapters.discogs import CREDENTIAL_PARAMETERS
+from ..cache.http_caching import cache_status, freshness_headers, if_none_match
+from ..cache.keys import Kind
+from ..cache.rendered import FAST_KEY, RenderedAnswer, RenderedAnswers
 
-from .cache.http_caching import cache_status, if_none_match
+__all__ = ["FastKey", "HotPathMiddleware", "fast_key"]
 
 FastKey = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
 # Substrings, so also ``monkey=``: a false alarm only costs the slow path.
 _CREDENTIAL_MARKERS = tuple(f"{name}=".encode() for name in CREDENTIAL_PARAMETERS)
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedAnswer:
-    """A 200 exactly as it was sent, less the headers that change with time."""
-
-    body: bytes
-    headers: tuple[tuple[bytes, bytes], ...]
-    etag: str
-    stored_at: float
-    fresh_until: float
-    serve_until: float
-    kind: str
 
 
 def fast_key(scope: Scope) -> FastKey | None:
@@ -66,66 +53,36 @@ def fast_key(scope: Scope) -> FastKey | None:
     return (path, query, accept, host, scope.get("root_path", "").encode(), condition)
 
 
-class RenderedAnswers:
-    """An in-process map from fast keys to rendered answers, least recently used out
-    first, bounded in bytes of body (some answers are tiny, some pages are large)."""
-
-    def __init__(self, *, max_bytes: int = 64 << 20, max_age: float = 5.0) -> None:
-        self._entries: OrderedDict[FastKey, RenderedAnswer] = OrderedDict()
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self.max_age = max_age
-
-    def remember(self, key: FastKey, answer: RenderedAnswer) -> None:
-        self._forget(key)
-        self._entries[key] = answer
-        self._bytes += len(answer.body)
-        while self._bytes > self._max_bytes:
-            self._forget(next(iter(self._entries)))
-
-    def recall(self, key: FastKey, now: float) -> RenderedAnswer | None:
-        answer = self._entries.get(key)
-        if answer is None:
-            return None
-        if now >= answer.serve_until:
-            self._forget(key)
-            return None
-        self._entries.move_to_end(key)
-        return answer
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
-
-    def _forget(self, key: FastKey) -> None:
-        answer = self._entries.pop(key, None)
-        if answer is not None:
-            self._bytes -= len(answer.body)
-
-
 class HotPathMiddleware:
-    """Answers remembered requests directly; everything else goes to ``app``."""
+    """Answers remembered requests directly; everything else goes to ``app``.
+
+    ``count_hit`` counts each answer given here with the cache's own hits.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         answers: RenderedAnswers,
-        count_hit: Callable[[str], None],
+        count_hit: Callable[[Kind, str], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self._answers = answers
-        self._count_hit = count_hit
+        self._count = count_hit
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = fast_key(scope)
-        now = self._clock()
-        answer = None if key is None else self._answers.recall(key, now)
-        if answer is None:
+        if key is None:
             await self.app(scope, receive, send)
             return
-        self._count_hit(answer.kind)
+        now = self._clock()
+        answer = self._answers.recall(key, now)
+        if answer is None:
+            scope.setdefault("state", {})[FAST_KEY] = key
+            await self.app(scope, receive, send)
+            return
+        self._count(answer.kind, "hit")
         status, body = 200, answer.body
         if if_none_match(_header(scope["headers"], b"if-none-match"), answer.etag):
             status, body = 304, b""
@@ -137,12 +94,11 @@ class HotPathMiddleware:
 
 
 def _timing_headers(answer: RenderedAnswer, now: float) -> list[tuple[bytes, bytes]]:
-    age = max(0, int(now - answer.stored_at))
-    left = answer.fresh_until - now
+    timing = freshness_headers(answer.stored_at, answer.fresh_until, now)
     return [
-        (b"age", str(age).encode()),
-        (b"cache-control", f"public, max-age={max(0, math.floor(left))}".encode()),
-        (b"cache-status", cache_status("hit", ttl=left).encode()),
+        (b"age", timing["Age"].encode()),
+        (b"cache-control", timing["Cache-Control"].encode()),
+        (b"cache-status", cache_status("hit", ttl=answer.fresh_until - now).encode()),
     ]
 
 

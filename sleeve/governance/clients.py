@@ -10,15 +10,15 @@ Discogs; any other token is the client's own Discogs credential.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
+from ..adapters.discogs import DiscogsCredentials
+
 KEY_HEADER = b"x-sleeve-key"
-_DISCOGS_TOKEN = re.compile(rb"\s*Discogs\s+token=([^\s,]+)\s*", re.IGNORECASE)
 STATE_KEY = "sleeve.client"
 
 
@@ -78,19 +78,17 @@ class ClientDirectory:
         return Client(f"address:{address}", self._anonymous_limit)
 
 
-def _presented_keys(scope: Scope) -> tuple[bytes | None, bytes | None]:
+def _presented_keys(scope: Scope) -> tuple[bytes | None, str | None]:
     """The ``X-Sleeve-Key`` header, and a token in a Discogs form, as sent."""
-    header_key = discogs_token = None
+    header_key = authorization = None
     for name, value in scope["headers"]:
         if name == KEY_HEADER:
             header_key = value
         elif name == b"authorization":
-            match = _DISCOGS_TOKEN.fullmatch(value)
-            if match:
-                discogs_token = match.group(1)
+            authorization = value.decode("latin-1")
     query: bytes = scope.get("query_string", b"")
-    if discogs_token is None and b"token=" in query:
-        for name, value in parse_qsl(query.decode("latin-1")):
-            if name == "token":
-                discogs_token = value.encode("latin-1")
-    return header_key, discogs_token
+    parameters = dict(parse_qsl(query.decode("latin-1"))) if b"token=" in query else {}
+    if authorization is None and not parameters:
+        return header_key, None
+    credentials = DiscogsCredentials.from_client(authorization, parameters)
+    return header_key, credentials.token if credentials else None

@@ -32,10 +32,14 @@ from typing import IO, Any, Self
 
 import aiohttp
 
+from ..governance.retry import parse_retry_after
+
 __all__ = [
+    "Answer",
     "BadLine",
     "Budget",
     "IdList",
+    "Pacer",
     "Verdict",
     "WarmError",
     "WarmState",
@@ -44,6 +48,7 @@ __all__ = [
     "classify",
     "parse_ids",
     "read_id_file",
+    "retry_after",
     "warm",
 ]
 
@@ -244,11 +249,9 @@ def classify(status: int, message: str) -> Verdict:
 
 
 def retry_after(headers: Mapping[str, str], default: float = DEFAULT_RETRY_AFTER) -> float:
-    """``Retry-After`` in seconds (sleeve sends whole seconds), else ``default``."""
-    try:
-        return max(0.0, float(headers.get("Retry-After", "")))
-    except ValueError:
-        return default
+    """``Retry-After`` in seconds (RFC 9110: seconds or an HTTP-date), else ``default``."""
+    seconds = parse_retry_after(headers.get("Retry-After"))
+    return default if seconds is None else seconds
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,27 +7,23 @@ clients that pace themselves keep working) and the IETF way (``RateLimit-Policy`
 ``Retry-After``. This sits in front of the fast path, so cached hits are counted too.
 
 When the shared limiter (Redis) is away, limits fall back to this process alone rather
-than refusing or waving everyone through.
+than refusing or waving everyone through (:mod:`sleeve.governance.fallback`).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .cache.store import StoreUnavailable
-from .clients import STATE_KEY, Client, ClientDirectory, Refusal
+from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
+from ..governance.limiter import Admission, LimiterBackend
+from ..url_space import upstream_of
 from .error_dialects import render_error
-from .governance.limiter import Admission, LimiterBackend
-
-logger = logging.getLogger("sleeve.clients")
 
 UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
 POLICY = "sleeve"
-ACOUSTICBRAINZ_PREFIX = "/api/v1/"
 
 
 def limit_headers(
@@ -43,7 +39,7 @@ def limit_headers(
             (b"x-ratelimit-reset-in", str(reset).encode()),
             (b"x-ratelimit-reset", str(math.ceil(time.time()) + reset).encode()),
         ]
-        if path.startswith(ACOUSTICBRAINZ_PREFIX)
+        if upstream_of(path) == "acousticbrainz"
         else []
     )
     return [
@@ -58,18 +54,11 @@ def limit_headers(
 
 class ClientLimitMiddleware:
     def __init__(
-        self,
-        app: ASGIApp,
-        directory: ClientDirectory,
-        shared: LimiterBackend,
-        fallback: LimiterBackend,
-        *,
-        window: float,
+        self, app: ASGIApp, directory: ClientDirectory, limits: LimiterBackend, *, window: float
     ) -> None:
         self.app = app
         self._directory = directory
-        self._shared = shared
-        self._fallback = fallback
+        self._limits = limits
         self._window = window
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,7 +76,8 @@ class ClientLimitMiddleware:
             )
             return
         scope.setdefault("state", {})[STATE_KEY] = client
-        admission = await self._admit(client)
+        limiter = self._limits.limiter(client.identity, client.limit, self._window)
+        admission = await limiter.acquire()
         headers = limit_headers(admission, client.limit, self._window, path=scope["path"])
         if not admission.admitted:
             retry_after = max(1, math.ceil(admission.retry_after))
@@ -106,17 +96,6 @@ class ClientLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    async def _admit(self, client: Client) -> Admission:
-        try:
-            return await self._shared.limiter(client.identity, client.limit, self._window).acquire()
-        except StoreUnavailable:
-            logger.warning(
-                "shared limiter unavailable; limiting %s in this process only", client.identity
-            )
-            return await self._fallback.limiter(
-                client.identity, client.limit, self._window
-            ).acquire()
 
 
 async def _send_error(

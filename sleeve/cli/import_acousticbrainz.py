@@ -1,8 +1,9 @@
 """``sleeve import acousticbrainz PATH…``: load AcousticBrainz dumps into the archive.
 
-:func:`add_import_parser` registers the command on ``sleeve``'s sub-command parsers;
+:func:`add_parser` registers the command on ``sleeve``'s sub-command parsers;
 ``sleeve``'s ``main`` then calls the ``run`` it sets with the loaded settings. Run as
-``python -m sleeve.acousticbrainz.cli import acousticbrainz …`` it works without them.
+``python -m sleeve.cli.import_acousticbrainz import acousticbrainz …`` it works without
+them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..acousticbrainz.importer import import_dumps
+from ..acousticbrainz.store import FeatureStore
 from ..config import AcousticBrainzSettings
-from .importer import import_dumps
-from .store import FeatureStore
 
-__all__ = ["add_import_parser", "default_store_path", "main", "run"]
+__all__ = ["add_parser", "default_store_path", "main", "run"]
 
 
 def default_store_path() -> Path:
@@ -25,7 +26,7 @@ def default_store_path() -> Path:
     return AcousticBrainzSettings().path
 
 
-def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``import acousticbrainz PATH… [--db PATH] [--no-progress]`` to ``subparsers``."""
     importing = subparsers.add_parser("import", help="load data sets into sleeve")
     sources = importing.add_subparsers(required=True, metavar="SOURCE")
@@ -69,7 +70,7 @@ def _run_with_settings(settings: Any, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sleeve", description="Import AcousticBrainz dumps.")
-    add_import_parser(parser.add_subparsers(required=True, metavar="COMMAND"))
+    add_parser(parser.add_subparsers(required=True, metavar="COMMAND"))
     return run(parser.parse_args(argv))
 
 

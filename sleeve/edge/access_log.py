@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.discogs import CREDENTIAL_PARAMETERS
+from ..adapters.discogs import CREDENTIAL_PARAMETERS
 
 logger = logging.getLogger("sleeve.access")
 

@@ -1,9 +1,9 @@
 """``sleeve images warm FILE``: prefill the image store through a running gateway.
 
-Wired into ``sleeve`` by :func:`add_warm_parser`; :func:`run` does the work, so it can be
-called with parsed arguments directly. The logic lives in :mod:`sleeve.images.warm`; this
-module is the command line around it: options, the progress bar, the summary and the
-exit status.
+Wired into ``sleeve`` by :func:`add_parser`; :func:`run` does the work, so it can be
+called with parsed arguments directly. The logic lives in :mod:`.warming` (a client of
+the gateway, not part of it); this module is the command line around it: options, the
+progress bar, the summary and the exit status.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from .. import __version__
-from .warm import WarmError, WarmTally, read_id_file, warm
+from .warming import WarmError, WarmTally, read_id_file, warm
 
 KEY_ENVIRONMENT = "SLEEVE_CLIENT_KEY"
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -34,7 +34,7 @@ BUDGET = 3  # --no-wait, and the warm share of the image budget is spent: run ag
 INTERRUPTED = 130  # Ctrl-C or SIGTERM; progress so far is kept
 
 
-def add_warm_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``images warm FILE`` on ``sleeve``'s command subparsers; returns ``warm``.
 
     Its ``run`` default takes ``(settings, args)`` like sleeve's other commands, and only

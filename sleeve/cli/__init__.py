@@ -1,0 +1,50 @@
+"""The ``sleeve`` command: ``serve`` runs the gateway, ``config`` shows the settings,
+``cache purge`` drops cached answers, ``keys new`` makes a client key, ``images warm``
+prefetches images, ``import acousticbrainz`` loads the AcousticBrainz dumps.
+
+One module per sub-command, each with ``add_parser(commands)``; the parser's ``run``
+default takes the loaded settings and the parsed arguments and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..config import ConfigError, load_settings
+from . import cache, import_acousticbrainz, keys, serve, show_config, warm
+
+__all__ = ["main"]
+
+COMMANDS = (serve, show_config, cache, keys, warm, import_acousticbrainz)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config or os.environ.get("SLEEVE_CONFIG"), **_overrides(args))
+    except ConfigError as exc:
+        print(f"sleeve: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.run(settings, args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sleeve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"sleeve {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(commands)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    """``--host``/``--port`` given on the command line win over file and environment."""
+    server = {
+        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+    }
+    return {"server": server} if server else {}

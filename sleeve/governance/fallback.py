@@ -1,0 +1,87 @@
+"""Limits that survive a Redis outage: shared while Redis answers, per process while not.
+
+When the shared backend cannot answer (:class:`~sleeve.backends.StoreUnavailable`), a
+limiter counts in this process alone rather than refusing everyone or waving everyone
+through. Several processes could then together exceed a limit until Redis is back; the
+circuit breaker and the upstream's own 429s still stop a runaway. A pause (an upstream's
+``Retry-After``) goes to both, so it holds whichever of them answers next.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..backends import StoreUnavailable
+from .limiter import Admission, LimiterBackend, RateLimiter
+from .local_limiter import LocalLimiterBackend
+
+__all__ = ["FallbackLimiterBackend"]
+
+logger = logging.getLogger("sleeve.governance")
+
+
+class FallbackLimiterBackend(LimiterBackend):
+    """``shared`` while it answers, else ``local`` (a :class:`LocalLimiterBackend`)."""
+
+    def __init__(self, shared: LimiterBackend, local: LimiterBackend | None = None) -> None:
+        self._shared = shared
+        self._local = local or LocalLimiterBackend()
+        self._falling_back = False
+
+    def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
+        return _FallbackLimiter(
+            self,
+            self._shared.limiter(name, limit, window),
+            self._local.limiter(name, limit, window),
+        )
+
+    async def healthy(self) -> bool:
+        return await self._shared.healthy()
+
+    async def close(self) -> None:
+        await self._shared.close()
+        await self._local.close()
+
+    def _note(self, *, shared_answered: bool, why: object = None) -> None:
+        """Say so once when the shared backend goes away, and once when it is back."""
+        if shared_answered and self._falling_back:
+            logger.warning("shared limiter is back; limits are shared again")
+        elif not shared_answered and not self._falling_back:
+            logger.warning("shared limiter unavailable (%s); limiting in this process only", why)
+        self._falling_back = not shared_answered
+
+
+class _FallbackLimiter(RateLimiter):
+    __slots__ = ("_backend", "_local", "_shared")
+
+    def __init__(
+        self, backend: FallbackLimiterBackend, shared: RateLimiter, local: RateLimiter
+    ) -> None:
+        super().__init__(shared.name, shared.limit, shared.window)
+        self._backend, self._shared, self._local = backend, shared, local
+
+    async def acquire(self, *, reserve: int = 0) -> Admission:
+        try:
+            admission = await self._shared.acquire(reserve=reserve)
+        except StoreUnavailable as exc:
+            self._backend._note(shared_answered=False, why=exc)
+            return await self._local.acquire(reserve=reserve)
+        self._backend._note(shared_answered=True)
+        return admission
+
+    async def peek(self, *, reserve: int = 0) -> Admission:
+        try:
+            return await self._shared.peek(reserve=reserve)
+        except StoreUnavailable:
+            return await self._local.peek(reserve=reserve)
+
+    async def pause(self, seconds: float) -> None:
+        await self._local.pause(seconds)
+        try:
+            await self._shared.pause(seconds)
+        except StoreUnavailable as exc:
+            self._backend._note(shared_answered=False, why=exc)
+
+    async def reset(self) -> None:
+        await self._local.reset()
+        await self._shared.reset()
