@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -82,3 +83,30 @@ def test_a_bad_config_stops_start_up_naming_the_key(tmp_path: pathlib.Path) -> N
     result = run_cli("serve", "--config", str(path))
     assert result.returncode == 2
     assert "upstreams.discogs.connect_timeout" in result.stderr
+
+
+def test_lifetimes_are_per_upstream_and_one_kind_keeps_the_others_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLEEVE_CACHE__TTLS__MUSICBRAINZ__SEARCH", "30")
+    settings = load_settings(cache={"ttls": {"discogs": {"release": 5}}})
+    ttls = settings.cache.ttls.by_upstream()
+    assert ttls["discogs"]["release"] == 5
+    assert ttls["discogs"]["artist"] == 86400  # untouched
+    assert ttls["musicbrainz"]["search"] == 30
+    assert ttls["musicbrainz"]["release"] == 86400  # not Discogs' 5
+    assert set(ttls["coverartarchive"]) == {"listing", "image"}
+
+
+@pytest.mark.parametrize(
+    ("ttls", "said"),
+    [
+        ({"release": 5}, "lifetimes are per upstream: write cache.ttls.discogs.release"),
+        ({"discogs": {"relase": 5}}, "no kind 'relase' for discogs; its kinds are artist"),
+        ({"musicbrainz": {"search": -1}}, "search: a lifetime cannot be negative"),
+        ({"spotify": {"album": 5}}, "cache.ttls.spotify"),
+    ],
+)
+def test_a_lifetime_that_cannot_be_is_refused_by_name(ttls: dict, said: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        load_settings(cache={"ttls": ttls})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import pathlib
+
 import httpx
 
+from sleeve.cache.sqlite_store import SQLiteStore
 from tests.conftest import RunningEmulator
 
 # Headers that change from one answer to the next: time, and the client's count.
@@ -70,3 +74,25 @@ def test_representations_and_hosts_are_told_apart(gateway_url: str) -> None:
     assert plain["profile"] != rich["profile"]
     assert other_host["resource_url"] == "http://sleeve.example/artists/1"
     assert plain["resource_url"].startswith(gateway_url)
+
+
+def test_a_repeat_is_answered_from_memory_without_the_store(
+    gateway_url: str, gateway_cache: pathlib.Path, discogs: RunningEmulator
+) -> None:
+    """The fast path answers from the process' memory (for ``cache.local_max_age``), not
+    from the store: with the stored answer gone behind the gateway's back — as a purge by
+    another process does — a repeat is still a hit, and Discogs is not asked again. Without
+    the fast path the repeat would miss and reach Discogs."""
+    path = "/artists/2"
+    first = get(gateway_url, path)
+    assert first.headers["cache-status"].startswith("sleeve; fwd=miss")
+
+    async def drop_behind_the_gateways_back() -> int:
+        async with SQLiteStore(gateway_cache) as store:  # a second process' view
+            return await store.purge_prefix("discogs:GET:/artists/2?")
+
+    assert asyncio.run(drop_behind_the_gateways_back()) == 1
+    repeat = get(gateway_url, path)
+    assert repeat.headers["cache-status"].startswith("sleeve; hit")
+    assert repeat.content == first.content
+    assert discogs.emulator.calls == 1
