@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from .. import __version__
-from .warming import WarmError, WarmTally, read_id_file, warm
+from .warming import WarmError, WarmPolicy, WarmTally, read_id_file, warm
 
 KEY_ENVIRONMENT = "SLEEVE_CLIENT_KEY"
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -152,9 +152,7 @@ async def _warm(
                 key,
                 ids,
                 args.state or f"{args.file}.warm-state",
-                share=args.share,
-                rate=args.rate,
-                wait=not args.no_wait,
+                WarmPolicy(share=args.share, rate=args.rate, wait=not args.no_wait),
                 tally=tally,
                 report=progress,
             )

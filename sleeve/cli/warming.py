@@ -42,6 +42,7 @@ __all__ = [
     "Pacer",
     "Verdict",
     "WarmError",
+    "WarmPolicy",
     "WarmState",
     "WarmTally",
     "budget_allows",
@@ -307,6 +308,27 @@ class Pacer:
         self._next = now + self._gap
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class WarmPolicy:
+    """How a run treats the gateway.
+
+    ``share`` (0 < share ≤ 1): the part of the image budget the run may spend; ``rate``:
+    gateway requests per second (each id costs a budget read and the image request);
+    ``wait`` False ends the run when the share is spent instead of waiting for it to come
+    back, checking every ``poll_interval`` s; ``max_attempts``: tries per id on a 429/503.
+    """
+
+    share: float = 0.5
+    rate: float = 1.0
+    wait: bool = True
+    poll_interval: float = 60.0
+    max_attempts: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.share <= 1:
+            raise ValueError(f"share must be in (0, 1], not {self.share!r}")
+
+
 class _Warmer:
     """One run: the HTTP side and the loop over ids. ``warm`` is its front door."""
 
@@ -315,23 +337,19 @@ class _Warmer:
         session: aiohttp.ClientSession,
         base_url: str,
         key: str,
+        policy: WarmPolicy,
         *,
-        share: float,
-        rate: float,
-        wait: bool,
-        poll_interval: float,
-        max_attempts: int,
         tally: WarmTally,
         report: Report,
     ) -> None:
         self._session = session
         self._base = base_url.rstrip("/")
         self._headers = {KEY_HEADER: key}
-        self._share = share
-        self._pacer = Pacer(rate)
-        self._wait = wait
-        self._poll = poll_interval
-        self._max_attempts = max_attempts
+        self._share = policy.share
+        self._pacer = Pacer(policy.rate)
+        self._wait = policy.wait
+        self._poll = policy.poll_interval
+        self._max_attempts = policy.max_attempts
         self.tally = tally
         self._report = report
 
@@ -473,12 +491,8 @@ async def warm(
     key: str,
     ids: Sequence[int],
     state_path: str | os.PathLike[str],
+    policy: WarmPolicy = WarmPolicy(),
     *,
-    share: float = 0.5,
-    rate: float = 1.0,
-    wait: bool = True,
-    poll_interval: float = 60.0,
-    max_attempts: int = 5,
     stop_after: int | None = None,
     tally: WarmTally | None = None,
     report: Report | None = None,
@@ -486,34 +500,18 @@ async def warm(
     """Ask the gateway at ``base_url`` for the primary image of each release in ``ids``.
 
     Ids recorded in ``state_path`` are skipped, and every id done is recorded there.
-    ``share`` (0 < share ≤ 1) is the part of the budget the run may spend; ``rate`` the
-    gateway requests per second (each id costs a budget read and the image request);
-    ``wait`` False ends the run when the share is spent instead of waiting for it to come
-    back, checking every ``poll_interval`` s. ``stop_after`` ends it after that many ids.
-    ``tally`` (updated as it goes) and ``report`` (called after each id and on each wait)
-    are for progress displays; the tally is also returned. Raises ``WarmError`` when the
-    run cannot go on (key refused, gateway unreachable).
+    ``policy`` says how to treat the gateway; ``stop_after`` ends the run after that many
+    ids. ``tally`` (updated as it goes) and ``report`` (called after each id and on each
+    wait) are for progress displays; the tally is also returned. Raises ``WarmError``
+    when the run cannot go on (key refused, gateway unreachable).
     """
-    if not 0 < share <= 1:
-        raise ValueError(f"share must be in (0, 1], not {share!r}")
     tally = tally if tally is not None else WarmTally()
     report = report or (lambda _tally: None)
     with WarmState(state_path) as state:
         todo = [release_id for release_id in ids if release_id not in state.done]
         tally.total = len(ids)
         tally.skipped = len(ids) - len(todo)
-        warmer = _Warmer(
-            session,
-            base_url,
-            key,
-            share=share,
-            rate=rate,
-            wait=wait,
-            poll_interval=poll_interval,
-            max_attempts=max_attempts,
-            tally=tally,
-            report=report,
-        )
+        warmer = _Warmer(session, base_url, key, policy, tally=tally, report=report)
         report(tally)
         await warmer.run(todo, state, stop_after)
     return tally

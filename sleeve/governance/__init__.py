@@ -1,7 +1,10 @@
 """Governance: how often, and whether, sleeve calls an upstream or lets a client in.
 
-Rate limits (``limiter``, with ``local_limiter`` per process and ``redis_limiter`` shared
-through Redis) count admissions in a sliding window; their arithmetic is pure
-(``sliding_window``). Import from the modules themselves: this package imports nothing,
-so each module stays independent of the others.
+``gate`` is the way to an upstream: a ``breaker`` that rests an upstream that keeps
+failing, a slot from a rate limit taken in ``turns`` (clients before background work,
+``priority``), and ``retry`` with backoff within a budget. Rate limits (``limiter``) count
+admissions in a sliding window, per process (``local_limiter``) or shared through Redis
+(``redis_limiter``), with a per-process ``fallback`` while Redis is away; their arithmetic
+is pure (``sliding_window``). ``clients`` says who is calling, for the client limits.
+Import from the modules themselves: this package imports nothing.
 """

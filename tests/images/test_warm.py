@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import pathlib
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from sleeve.cli.warming import (
     BadLine,
     Budget,
     Verdict,
+    WarmPolicy,
     WarmState,
     WarmTally,
     budget_allows,
@@ -80,9 +82,11 @@ def sleeve_url(
 
 
 async def run_warm(url: str, ids: list[int], state: pathlib.Path, **options: Any) -> WarmTally:
-    options.setdefault("rate", FAST)
+    """A warm run; ``options`` are the policy's fields and ``warm``'s own keywords."""
+    fields = {field.name for field in dataclasses.fields(WarmPolicy)}
+    policy = WarmPolicy(**{"rate": FAST} | {k: options.pop(k) for k in fields & set(options)})
     async with aiohttp.ClientSession() as session:
-        return await warm(session, url, WARM_KEY, ids, state, **options)
+        return await warm(session, url, WARM_KEY, ids, state, policy, **options)
 
 
 def fetched_once_each(emulator: DiscogsEmulator, count: int) -> bool:
