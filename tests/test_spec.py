@@ -1,12 +1,19 @@
-"""The contract itself: a valid OpenAPI 3.1 document that says everything it must."""
+"""The contract itself: a valid OpenAPI 3.1 document that says everything it must.
+
+The document is written as a root and its parts (``openapi/sleeve.yaml``, ``openapi/parts/``);
+everything here reads the bundle sleeve runs and serves.
+"""
 
 from __future__ import annotations
 
+import json
 import pathlib
+import re
+import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from handlers import handler_name
@@ -20,8 +27,10 @@ from handlers.links import LinkHandlers
 from handlers.meta import MetaHandlers
 from handlers.musicbrainz import MusicBrainzHandlers
 from sleeve.app import SPEC_PATH
+from sleeve.openapi31 import BundleError, bundle
 
-DOCUMENT: dict[str, Any] = yaml.safe_load(pathlib.Path(SPEC_PATH).read_text())
+DOCUMENT: dict[str, Any] = bundle(SPEC_PATH)
+PARTS = sorted((SPEC_PATH.parent / "parts").glob("*.yaml"))
 OPERATIONS = [
     (path, method, operation)
     for path, item in DOCUMENT["paths"].items()
@@ -98,3 +107,68 @@ def test_links_let_the_stateful_phase_walk() -> None:
     assert "getArtistReleases" in links("/artists/{artist_id}")
     assert "getMasterVersions" in links("/masters/{master_id}")
     assert "getMaster" in links("/releases/{release_id}")
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _resolve(pointer: str) -> Any:
+    node: Any = DOCUMENT
+    for token in pointer.removeprefix("#/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def test_the_bundle_is_self_contained_and_every_ref_resolves() -> None:
+    refs = set(_refs(DOCUMENT))
+    assert refs, "a document of this size without a single $ref was not bundled from parts"
+    assert {ref for ref in refs if not ref.startswith("#/components/")} == set()
+    for ref in sorted(refs):
+        assert isinstance(_resolve(ref), dict), ref
+
+
+def test_the_parts_scaffolding_stays_out_of_the_bundle() -> None:
+    """A part's ``x-`` keys (its block of YAML anchors) are for its author only."""
+    assert not [key for key in DOCUMENT if key.startswith("x-")]
+
+
+def test_bundling_is_deterministic() -> None:
+    assert json.dumps(bundle(SPEC_PATH)) == json.dumps(DOCUMENT)
+
+
+def test_every_component_is_used() -> None:
+    """Nothing a part defines is dead: every component is referenced, every security
+    scheme named by a security requirement."""
+    referenced = {tuple(ref.split("/")[2:4]) for ref in _refs(DOCUMENT)}
+    required = [*DOCUMENT["security"]] + [
+        requirement
+        for _, _, operation in OPERATIONS
+        for requirement in operation.get("security", [])
+    ]
+    named = {("securitySchemes", name) for requirement in required for name in requirement}
+    defined = {
+        (section, name)
+        for section, components in DOCUMENT["components"].items()
+        for name in components
+    }
+    assert defined - referenced - named == set()
+
+
+@pytest.mark.parametrize("part", PARTS, ids=[part.name for part in PARTS])
+def test_every_part_is_needed(part: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    """Without any one of the parts, the contract does not bundle, and the error says which."""
+    contract = tmp_path / "openapi"
+    shutil.copytree(SPEC_PATH.parent, contract)
+    (contract / "parts" / part.name).unlink()
+    with pytest.raises(BundleError, match=re.escape(f"parts/{part.name}")):
+        bundle(contract / SPEC_PATH.name)
