@@ -27,6 +27,7 @@ from handlers.links import LinkHandlers
 from handlers.meta import MetaHandlers
 from handlers.musicbrainz import MusicBrainzHandlers
 from sleeve.app import SPEC_PATH
+from sleeve.musicbrainz import rules
 from sleeve.openapi31 import BundleError, bundle
 
 DOCUMENT: dict[str, Any] = bundle(SPEC_PATH)
@@ -172,3 +173,61 @@ def test_every_part_is_needed(part: pathlib.Path, tmp_path: pathlib.Path) -> Non
     (contract / "parts" / part.name).unlink()
     with pytest.raises(BundleError, match=re.escape(f"parts/{part.name}")):
         bundle(contract / SPEC_PATH.name)
+
+
+# The ``inc`` values the contract's patterns admit are the ones sleeve/musicbrainz/rules.py
+# checks: the pattern is written out in the contract (for clients and schemathesis) and has
+# to be kept in step by hand.
+def _inc_candidates() -> frozenset[str]:
+    """Every value rules.py knows for any entity, every word of any ``inc`` pattern, and
+    values MusicBrainz takes or took that sleeve refuses (a login's own, or retired)."""
+    known = {value for values in rules.LOOKUP_INCLUDES.values() for value in values}
+    in_patterns = {
+        word.replace("\\", "")
+        for parameter in DOCUMENT["components"]["parameters"].values()
+        if parameter["name"] == "inc"
+        for word in re.findall(r"[a-z][a-z\\_-]*[a-z]", parameter["schema"]["pattern"])
+    }
+    refused = {"user-tags", "user-genres", "user-ratings", "puids", "echoprints"}
+    return frozenset(known | in_patterns | refused)
+
+
+MUSICBRAINZ_INC = [
+    (path, operation)
+    for path, _, operation in OPERATIONS
+    if path.startswith("/ws/2/")
+    for reference in operation.get("parameters", [])
+    if _resolve(reference["$ref"])["name"] == "inc"
+]
+
+
+def _includes_sleeve_allows(path: str) -> frozenset[str]:
+    entity = path.removeprefix("/ws/2/").split("/")[0]
+    if "{mbid}" in path or entity not in rules.BROWSE_LINKS:
+        return rules.LOOKUP_INCLUDES[entity]
+    return rules.browse_includes(entity)
+
+
+@pytest.mark.parametrize(
+    ("path", "operation"), MUSICBRAINZ_INC, ids=[op["operationId"] for _, op in MUSICBRAINZ_INC]
+)
+def test_the_inc_pattern_admits_what_musicbrainz_rules_allow(
+    path: str, operation: dict[str, Any]
+) -> None:
+    (parameter,) = [
+        _resolve(reference["$ref"])
+        for reference in operation["parameters"]
+        if _resolve(reference["$ref"])["name"] == "inc"
+    ]
+    schema = parameter["schema"]
+    allowed = _includes_sleeve_allows(path)
+    admitted = {value for value in _inc_candidates() if re.search(schema["pattern"], value)}
+    assert admitted == allowed, (
+        f"only in the contract: {sorted(admitted - allowed)}; "
+        f"only in rules.py: {sorted(allowed - admitted)}"
+    )
+    # ... and in the forms rules.checked_includes reads: "+"- or space-separated, all at once.
+    everything = sorted(allowed)
+    for joined in ("+".join(everything), " ".join(everything), f" +{everything[0]}+ "):
+        assert re.search(schema["pattern"], joined), joined
+        assert len(joined) <= schema["maxLength"], joined
