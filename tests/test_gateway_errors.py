@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-import yaml
 
 from sleeve.app import SPEC_PATH
+from sleeve.openapi31 import bundle
 from tests.conftest import RunningEmulator
 from tests.servers import gateway
 
@@ -60,7 +60,7 @@ def test_the_longest_valid_search_reaches_discogs(
     gateway_url: str, discogs: RunningEmulator
 ) -> None:
     """Every text filter at its limit, in 4-byte characters: still forwardable."""
-    document = yaml.safe_load(SPEC_PATH.read_text())
+    document = bundle(SPEC_PATH)
     operation = document["paths"]["/database/search"]["get"]
     query = {}
     for reference in operation["parameters"]:

@@ -1,6 +1,7 @@
-"""Contract test: a client generated from ``openapi/sleeve.yaml`` works against the gateway.
+"""Contract test: a client generated from the contract works against the gateway.
 
-openapi-python-client generates a package from the document as written, without a single
+openapi-python-client generates a package from the document bundled from
+``openapi/sleeve.yaml`` and its parts (what ``/openapi.json`` serves) without a single
 warning, and that package, imported fresh, talks to a running gateway: typed models come
 back, and pagination links point at the gateway rather than upstream.
 """
@@ -8,6 +9,7 @@ back, and pagination links point at the gateway rather than upstream.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pathlib
 import subprocess
@@ -18,6 +20,7 @@ from types import ModuleType
 import pytest
 
 from sleeve.app import SPEC_PATH
+from sleeve.openapi31 import bundle
 
 # openapi-python-client names the package after the document's title ("sleeve").
 PACKAGE = "sleeve_client"
@@ -48,12 +51,15 @@ def generated_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Modul
     """The generated package, imported from a temporary directory; forgotten afterwards."""
     tmp_path = tmp_path_factory.mktemp("generated-client")
     output = tmp_path / PACKAGE
+    # The document the gateway runs from, in one file, rather than the root and its parts.
+    document = tmp_path / "sleeve.json"
+    document.write_text(json.dumps(bundle(SPEC_PATH)), encoding="utf-8")
     result = subprocess.run(
         [
             *_generator_command(),
             "generate",
             "--path",
-            str(SPEC_PATH),
+            str(document),
             "--output-path",
             str(output),
             "--meta",

@@ -1,8 +1,9 @@
 """Contract test: schemathesis, every check and every phase, against a running gateway.
 
-The schemathesis CLI reads ``openapi/sleeve.yaml`` and throws generated requests at the
-session's gateway (which validates its own answers, so an answer off the contract is a 500)
-in front of the Discogs emulator. Any failure fails the test with schemathesis' report.
+The schemathesis CLI reads the contract bundled into one file (the document ``/openapi.json``
+serves) and throws generated requests at the session's gateway (which validates its own
+answers, so an answer off the contract is a 500) in front of the Discogs emulator. Any
+failure fails the test with schemathesis' report.
 
 All checks run, none excluded or reconfigured:
 
@@ -21,6 +22,7 @@ The run is bounded by ``--max-examples`` per operation and reproducible with a f
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import subprocess
@@ -28,6 +30,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from sleeve.app import SPEC_PATH
+from sleeve.openapi31 import bundle
 
 if TYPE_CHECKING:
     from tests.conftest import RunningEmulator
@@ -71,7 +74,9 @@ def _text(output: str | bytes | None) -> str:
     return output or ""
 
 
-def schemathesis_arguments(base_url: str, config_file: pathlib.Path) -> list[str]:
+def schemathesis_arguments(
+    base_url: str, config_file: pathlib.Path, document: pathlib.Path
+) -> list[str]:
     return [
         # An empty config of our own, so that no schemathesis.toml found by walking up from
         # the working directory changes what runs.
@@ -79,7 +84,7 @@ def schemathesis_arguments(base_url: str, config_file: pathlib.Path) -> list[str
         str(config_file),
         "--no-color",
         "run",
-        str(SPEC_PATH),
+        str(document),
         "--url",
         base_url,
         "--checks",
@@ -106,7 +111,11 @@ def test_schemathesis_finds_no_contract_violations(
 ) -> None:
     config_file = tmp_path / "schemathesis.toml"
     config_file.write_text(CONFIG, encoding="utf-8")
-    command = [*_schemathesis_command(), *schemathesis_arguments(gateway_url, config_file)]
+    # The document the gateway runs from, in one file, rather than the root and its parts.
+    document = tmp_path / "sleeve.json"
+    document.write_text(json.dumps(bundle(SPEC_PATH)), encoding="utf-8")
+    arguments = schemathesis_arguments(gateway_url, config_file, document)
+    command = [*_schemathesis_command(), *arguments]
     env = {**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
 
     try:

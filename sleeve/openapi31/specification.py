@@ -5,11 +5,12 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-import yaml
 from connexion.exceptions import InvalidSpecification
 from connexion.operations import OpenAPIOperation
 from connexion.spec import OpenAPISpecification
 from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from .bundle import bundle
 
 
 class OpenAPI31Operation(OpenAPIOperation):
@@ -55,14 +56,14 @@ class OpenAPI31Specification(OpenAPISpecification):
 
 
 def load_specification(path: str | pathlib.Path) -> OpenAPI31Specification:
-    """Read the YAML document at ``path`` without templating it.
+    """Bundle the document whose root is at ``path`` and load it, without templating it.
+
+    The contract is split over files (see :mod:`.bundle`); bundling first hands the validator
+    and connexion one self-contained document, with no relative ``$ref`` that would need a
+    base URI and no recursive schema in another file for connexion's resolver to chase
+    forever. A one-file document bundles to itself.
 
     connexion's own loader renders every document through Jinja2 first, which would eat any
     ``{{`` in a description; the contract is plain YAML, so it is read as such.
     """
-    path = pathlib.Path(path)
-    # libyaml's loader when PyYAML has it: the document is large, and the pure-Python one
-    # takes most of the app's start-up time.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    return OpenAPI31Specification(raw, base_uri=f"{path.parent.resolve().as_uri()}/")
+    return OpenAPI31Specification(bundle(path))
