@@ -9,10 +9,12 @@ from starlette.responses import Response
 
 
 class MetaHandlers:
-    """Serves the OpenAPI document as loaded from disk, never connexion's resolved copy.
+    """Serves the contract as bundled from its parts (``sleeve.openapi31.bundle``), never
+    connexion's resolved copy.
 
-    connexion's resolved copy inlines every ``$ref`` (and loops on recursive schemas);
-    SDK generators want the document as written.
+    connexion's resolved copy inlines every ``$ref`` (and loops on recursive schemas); SDK
+    generators want the document as written, with its named components.
+    ``sleeve openapi`` prints the same document offline.
     """
 
     def __init__(self, document: dict[str, Any]) -> None:

@@ -110,3 +110,15 @@ def test_lifetimes_are_per_upstream_and_one_kind_keeps_the_others_defaults(
 def test_a_lifetime_that_cannot_be_is_refused_by_name(ttls: dict, said: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(said)):
         load_settings(cache={"ttls": ttls})
+
+
+def test_sleeve_openapi_prints_the_bundled_contract(tmp_path: pathlib.Path) -> None:
+    from sleeve.app import SPEC_PATH
+    from sleeve.openapi31 import bundle
+
+    printed = run_cli("openapi")
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == json.loads(json.dumps(bundle(SPEC_PATH)))
+    written = run_cli("openapi", "--output", str(tmp_path / "sleeve.json"))
+    assert written.returncode == 0 and written.stdout == ""
+    assert json.loads((tmp_path / "sleeve.json").read_text()) == json.loads(printed.stdout)

@@ -1,6 +1,7 @@
 """The ``sleeve`` command: ``serve`` runs the gateway, ``config`` shows the settings,
 ``cache purge`` drops cached answers, ``keys new`` makes a client key, ``images warm``
-prefetches images, ``import acousticbrainz`` loads the AcousticBrainz dumps.
+prefetches images, ``import acousticbrainz`` loads the AcousticBrainz dumps, ``openapi``
+prints the contract.
 
 One module per sub-command, each with ``add_parser(commands)``; the parser's ``run``
 default takes the loaded settings and the parsed arguments and returns the exit status.
@@ -15,11 +16,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..config import ConfigError, load_settings
-from . import cache, import_acousticbrainz, keys, serve, show_config, warm
+from . import cache, import_acousticbrainz, keys, openapi, serve, show_config, warm
 
 __all__ = ["main"]
 
-COMMANDS = (serve, show_config, cache, keys, warm, import_acousticbrainz)
+COMMANDS = (serve, show_config, cache, keys, warm, import_acousticbrainz, openapi)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
