@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,9 @@ class HttpClient:
                 target, headers=headers, timeout=timeout, allow_redirects=False
             ) as answer:
                 body = await answer.read()
-                return UpstreamResponse(answer.status, dict(answer.headers), body)
+                # Header names are case-insensitive (RFC 9110 §5.1): keep them so.
+                headers = CIMultiDictProxy(CIMultiDict(answer.headers))
+                return UpstreamResponse(answer.status, headers, body)
         except TimeoutError:
             raise UpstreamTimeout(upstream, f"{upstream} did not answer in time.") from None
         except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:

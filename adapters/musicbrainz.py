@@ -6,7 +6,8 @@ reads only one of them answers the same. The base URL is configuration: mirrors 
 
 A 200 is checked before anyone keeps it: every JSON answer MusicBrainz sends is an
 object, every XML one a ``<metadata>`` document; an HTML page (a proxy's, or a
-maintenance notice) also starts with ``<`` and is :class:`UpstreamGarbage`.
+maintenance notice) also starts with ``<`` and is :class:`UpstreamGarbage` — a failure of
+the upstream like a 5xx, so the gate counts it against the breaker and may retry it.
 """
 
 from __future__ import annotations

@@ -9,23 +9,27 @@ has a twin with a trailing slash, as the archive accepts both.
 
 from __future__ import annotations
 
-import math
 import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from sleeve.cache.http_caching import cache_control
 from sleeve.coverart.paths import image_request
 from sleeve.coverart.service import CoverArtService
 from sleeve.errors import GatewayError
 from sleeve.images.responses import IMMUTABLE, image_response
+from sleeve.images.store import ImageStore
 
 ALLOW = "GET, HEAD, OPTIONS"
 
 
 class CoverArtHandlers:
-    def __init__(self, service: CoverArtService, *, delivery: str = "bytes") -> None:
+    def __init__(
+        self, service: CoverArtService, store: ImageStore, *, delivery: str = "bytes"
+    ) -> None:
         self._service = service
+        self._store = store
         self._delivery = delivery
 
     # --- listings: /release/{mbid}, /release-group/{mbid} ------------------------------
@@ -104,19 +108,19 @@ class CoverArtHandlers:
             raise GatewayError(404, f"No such image: {image}.")
         found = await self._service.image(wanted)
         digest = found.stored.digest
-        max_age = max(0, math.floor(found.fresh_until - time.time()))
-        cache_control = IMMUTABLE if found.immutable else f"public, max-age={max_age}"
+        # An image id names one file forever; ``front`` may come to name another.
+        lasting = IMMUTABLE if found.immutable else cache_control(found.fresh_until, time.time())
         if self._delivery == "redirect":
             # Behind a proxy, where clients reach sleeve (as the listing's URLs say).
             location = f"{self._service.public.of(request)}/_sleeve/blobs/{digest}"
-            headers = {"ETag": f'"{digest}"', "Cache-Control": cache_control}
+            headers = {"ETag": f'"{digest}"', "Cache-Control": lasting}
             return RedirectResponse(location, status_code=307, headers=headers)
         return image_response(
             request,
-            await self._service.images.blobs.path(digest),
+            await self._store.path(digest),
             digest=digest,
             content_type=found.stored.content_type,
-            cache_control=cache_control,
+            cache_control=lasting,
         )
 
 

@@ -19,11 +19,13 @@ from sleeve.errors import GatewayError
 from sleeve.governance.clients import STATE_KEY, Client
 from sleeve.images.formats import sniff
 from sleeve.images.responses import image_response
+from sleeve.images.store import ImageStore
 
 
 class ImageHandlers:
-    def __init__(self, images: DiscogsImages, *, require_key: bool) -> None:
+    def __init__(self, images: DiscogsImages, store: ImageStore, *, require_key: bool) -> None:
         self._images = images
+        self._store = store
         self._require_key = require_key
 
     async def get_image(
@@ -33,7 +35,7 @@ class ImageHandlers:
         stored = await self._images.image(kind, entity_id, index, size)
         return image_response(
             request,
-            await self._images.images.blobs.path(stored.digest),
+            await self._store.path(stored.digest),
             digest=stored.digest,
             content_type=stored.content_type,
         )
@@ -44,7 +46,7 @@ class ImageHandlers:
         return await self.get_image(request, kind, entity_id, index, size)
 
     async def get_blob(self, request: Request, digest: str) -> Response:
-        path = await self._images.images.blobs.path(digest)
+        path = await self._store.path(digest)
         if path is None:
             raise GatewayError(404, "sleeve keeps nothing under this digest.")
         content_type = sniff(await asyncio.to_thread(_first_bytes, path)) or "image/jpeg"

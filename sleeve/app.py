@@ -17,6 +17,7 @@ import importlib.resources
 import pathlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from connexion.middleware import ConnexionMiddleware
@@ -30,7 +31,7 @@ from .acousticbrainz.store import FeatureStore
 from .adapters.acousticbrainz import AcousticBrainzAdapter
 from .adapters.coverart import CoverArtAdapter
 from .adapters.discogs import DiscogsAdapter, DiscogsCredentials
-from .adapters.http import Adapter, HttpClient, UpstreamResponse
+from .adapters.http import Adapter, HttpClient
 from .adapters.musicbrainz import MusicBrainzAdapter
 from .backends.redis import RedisConnection
 from .cache.answer_cache import AnswerCache
@@ -152,10 +153,12 @@ class Backends:
     redis: RedisConnection | None = None
 
     async def close(self) -> None:
-        await self.store.close()
-        await self.limits.close()
-        if self.redis is not None:
-            await self.redis.close()
+        """Close all three, even when one fails on the way."""
+        async with contextlib.AsyncExitStack() as closing:
+            if self.redis is not None:
+                closing.push_async_callback(self.redis.close)
+            closing.push_async_callback(self.limits.close)
+            closing.push_async_callback(self.store.close)
 
 
 def open_backends(config: CacheSettings) -> Backends:
@@ -166,7 +169,7 @@ def open_backends(config: CacheSettings) -> Backends:
         from .cache.redis_store import RedisStore
         from .governance.redis_limiter import RedisLimiterBackend
 
-        redis = RedisConnection(config.redis_url)
+        redis = RedisConnection(config.redis_url, max_connections=200)  # cache and limits
         return Backends(
             RedisStore(redis, namespace=config.namespace),
             FallbackLimiterBackend(RedisLimiterBackend(redis, namespace=config.namespace)),
@@ -245,7 +248,6 @@ def build_services(settings: Settings, shared: Shared) -> Services:
     discogs = DiscogsService(
         discogs_adapter,
         ProxiedUpstream(
-            "Discogs",
             shared.cache,
             _discogs_gate(upstreams.discogs, shared.limits, discogs_adapter.authenticated),
             keep=DISCOGS_KEPT_HEADERS,
@@ -255,7 +257,6 @@ def build_services(settings: Settings, shared: Shared) -> Services:
     musicbrainz = MusicBrainzService(
         _adapter(MusicBrainzAdapter, shared.http, upstreams.musicbrainz),
         ProxiedUpstream(
-            "MusicBrainz",
             shared.cache,
             upstream_gate(
                 "MusicBrainz",
@@ -269,7 +270,6 @@ def build_services(settings: Settings, shared: Shared) -> Services:
     cover_art = CoverArtService(
         _adapter(CoverArtAdapter, shared.http, upstreams.coverartarchive),
         ProxiedUpstream(
-            "Cover Art Archive",
             shared.cache,
             upstream_gate("Cover Art Archive", upstreams.coverartarchive, shared.limits),
             unreachable_status=503,  # the archive's contract: 503 whenever it is out of reach
@@ -347,17 +347,18 @@ def _discogs_images(
     """
     config, upstream = settings.images, settings.upstreams.discogs
     budget = UpstreamGate(
-        "Discogs",
+        "Discogs images",
         shared.limits.limiter("images:discogs", config.daily_budget, config.budget_window),
-        max_wait=min(upstream.max_wait, 5.0),  # a spent daily budget is not waited for
+        # A short wait for a slot (a 429's pause, say); a spent day is refused at once.
+        max_wait=min(upstream.max_wait, 5.0),
         breaker=_breaker(upstream),
-        retry=RetryPolicy(max_attempts=upstream.attempts),
+        retry=RetryPolicy(max_attempts=1),  # each attempt spends a unit of a scarce budget
         limit_name="daily image budget",
     )
     return DiscogsImages(
         discogs,
         adapter,
-        budget,
+        ProxiedUpstream(shared.cache, budget),
         shared.images,
         allowed_hosts=HostAllowList(config.allowed_hosts),
         count=shared.cache.count,
@@ -372,12 +373,8 @@ def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing
     if config.base_url is None:
         return None
     adapter = _adapter(AcousticBrainzAdapter, shared.http, config)
-    gate = upstream_gate("AcousticBrainz", config, shared.limits)
-
-    async def fetch(path_and_query: str) -> UpstreamResponse:
-        return await gate.call(lambda: adapter.get(path_and_query))
-
-    return fetch
+    upstream = ProxiedUpstream(shared.cache, upstream_gate("AcousticBrainz", config, shared.limits))
+    return lambda path_and_query: upstream.fetched(partial(adapter.get, path_and_query))
 
 
 def _breaker(config: UpstreamSettings) -> CircuitBreaker:
@@ -423,11 +420,13 @@ def build_handlers(
     return (
         DiscogsHandlers(services.discogs),
         MusicBrainzHandlers(services.musicbrainz),
-        CoverArtHandlers(services.cover_art, delivery=settings.images.cover_art_delivery),
+        CoverArtHandlers(
+            services.cover_art, shared.images, delivery=settings.images.cover_art_delivery
+        ),
         LinkHandlers(services.links, public=shared.public),
         AcousticBrainzHandlers(services.acousticbrainz),
         MetaHandlers(contract.raw),
-        ImageHandlers(images, require_key=settings.images.require_key),
+        ImageHandlers(images, shared.images, require_key=settings.images.require_key),
         ImageStatsHandlers(shared.images.blobs, images.budget, shared.cache.counters),
         GatewayHandlers(
             shared.cache,
@@ -455,15 +454,14 @@ def _lifespan(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers
-        await shared.http.open()
-        try:
+        async with contextlib.AsyncExitStack() as closing:  # in reverse, each whatever fails
+            closing.push_async_callback(services.archive.close)
+            closing.push_async_callback(backends.close)
+            await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers
+            await shared.http.open()
+            closing.push_async_callback(shared.http.close)
+            closing.push_async_callback(shared.cache.close)  # lets background refreshes finish
             yield
-        finally:
-            await shared.cache.close()
-            await shared.http.close()
-            await backends.close()
-            await services.archive.close()
 
     return lifespan
 

@@ -8,6 +8,7 @@ instead of being silently ignored. Upstream credentials are ``SecretStr``: they 
 
 from __future__ import annotations
 
+import math
 import os
 import pathlib
 import re
@@ -130,6 +131,8 @@ class TtlSettings(_Section):
     @classmethod
     def _per_upstream(cls, values: Any) -> Any:
         if isinstance(values, dict):
+            # ``discogs:`` with every kind commented out is YAML's null: keep the defaults.
+            values = {key: value for key, value in values.items() if value is not None}
             flat = sorted(key for key, value in values.items() if not isinstance(value, dict))
             if flat:
                 raise ValueError(
@@ -149,9 +152,11 @@ class TtlSettings(_Section):
                 f"no kind {unknown[0]!r} for {info.field_name}; its kinds are "
                 + ", ".join(sorted(defaults))
             )
-        negative = sorted(kind for kind, seconds in given.items() if seconds < 0)
-        if negative:
-            raise ValueError(f"{negative[0]}: a lifetime cannot be negative")
+        bad = sorted(
+            kind for kind, seconds in given.items() if not (math.isfinite(seconds) and seconds >= 0)
+        )
+        if bad:
+            raise ValueError(f"{bad[0]}: a lifetime is a finite number of seconds, not negative")
         return {**defaults, **given}
 
     def by_upstream(self) -> dict[str, dict[str, float]]:

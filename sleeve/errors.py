@@ -84,7 +84,8 @@ def answer_error(
     - anything else is the upstream's fault: ``otherwise`` (502) naming its status.
     """
     if status in passed:
-        return GatewayError(status, said or _STOCK.get(status, f"{upstream} answered {status}."))
+        stock = _STOCK.get(status, "{upstream} answered {status}.")
+        return GatewayError(status, said or stock.format(upstream=upstream, status=status))
     if status in (429, 503):
         seconds = retry_after_seconds(headers.get("Retry-After"), retry_after)
         reason = "is rate limiting sleeve" if status == 429 else "is unavailable"
@@ -98,7 +99,7 @@ def answer_error(
 _STOCK = {
     400: "Bad request.",
     404: "The requested resource was not found.",
-    422: "The request could not be processed.",
+    422: "{upstream} could not process the request.",
 }
 
 

@@ -45,7 +45,6 @@ class ProxiedUpstream:
     too slow (502 and 504; the Cover Art Archive says 503 for both).
     """
 
-    name: str
     cache: AnswerCache
     gate: UpstreamGate
     keep: tuple[str, ...] = ()

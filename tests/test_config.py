@@ -103,13 +103,23 @@ def test_lifetimes_are_per_upstream_and_one_kind_keeps_the_others_defaults(
     [
         ({"release": 5}, "lifetimes are per upstream: write cache.ttls.discogs.release"),
         ({"discogs": {"relase": 5}}, "no kind 'relase' for discogs; its kinds are artist"),
-        ({"musicbrainz": {"search": -1}}, "search: a lifetime cannot be negative"),
+        ({"musicbrainz": {"search": -1}}, "search: a lifetime is a finite number of seconds"),
+        ({"musicbrainz": {"search": float("inf")}}, "search: a lifetime is a finite number"),
+        ({"coverartarchive": {"image": float("nan")}}, "image: a lifetime is a finite number"),
         ({"spotify": {"album": 5}}, "cache.ttls.spotify"),
     ],
 )
 def test_a_lifetime_that_cannot_be_is_refused_by_name(ttls: dict, said: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(said)):
         load_settings(cache={"ttls": ttls})
+
+
+def test_an_upstream_whose_kinds_are_all_commented_out_keeps_its_defaults(
+    tmp_path: pathlib.Path,
+) -> None:
+    path = tmp_path / "sleeve.yaml"
+    path.write_text("cache:\n  ttls:\n    discogs:\n      # release: 5\n")
+    assert load_settings(path).cache.ttls.discogs["release"] == 86400
 
 
 def test_sleeve_openapi_prints_the_bundled_contract(tmp_path: pathlib.Path) -> None:

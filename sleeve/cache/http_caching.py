@@ -35,8 +35,12 @@ def if_none_match(header: str | None, etag: str) -> bool:
 def freshness_headers(stored_at: float, fresh_until: float, now: float) -> dict[str, str]:
     """``Age`` and ``Cache-Control`` for an answer stored at ``stored_at``."""
     age = max(0, int(now - stored_at))
-    max_age = max(0, math.floor(fresh_until - now))
-    return {"Age": str(age), "Cache-Control": f"public, max-age={max_age}"}
+    return {"Age": str(age), "Cache-Control": cache_control(fresh_until, now)}
+
+
+def cache_control(fresh_until: float, now: float) -> str:
+    """``Cache-Control`` for a shared answer fresh until ``fresh_until``."""
+    return f"public, max-age={max(0, math.floor(fresh_until - now))}"
 
 
 def cache_status(

@@ -104,7 +104,7 @@ def _run_with_settings(settings: Any, args: argparse.Namespace) -> int:
     if not args.url:
         server = settings.server
         host = "127.0.0.1" if server.host in ("0.0.0.0", "::", "") else server.host
-        args.url = server.public_url or f"http://{host}:{server.port}"
+        args.url = str(server.public_url or "") or f"http://{host}:{server.port}"
     return run(args)
 
 

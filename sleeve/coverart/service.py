@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urljoin
@@ -27,7 +28,7 @@ from starlette.responses import Response
 from ..adapters.coverart import NAME, CoverArtAdapter
 from ..adapters.http import UpstreamResponse
 from ..cache.keys import cache_key
-from ..errors import GatewayError
+from ..errors import RETRY_UNREACHABLE_AFTER, GatewayError, answer_error
 from ..images.fetching import HostAllowList
 from ..images.names import StoredImage
 from ..images.store import ImageStore
@@ -43,7 +44,6 @@ logger = logging.getLogger("sleeve.coverart")
 CANONICAL_BASES = ("https://coverartarchive.org", "http://coverartarchive.org")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_HOPS = 5
-RETRY_AFTER = 60
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class CoverArtService:
         if stored.status == 404:
             raise GatewayError(404, f"No cover art found for {entity} {mbid}.")
         if stored.status != 200:
-            raise _unavailable(f"{NAME} answered {stored.status}.")
+            raise _answer_error(stored.status, dict(stored.headers))
         try:
             document = json.loads(stored.body)
         except ValueError:
@@ -106,7 +106,7 @@ class CoverArtService:
         if located.status == 404:
             raise GatewayError(404, _no_image(wanted))
         if located.status not in REDIRECTS:
-            raise _unavailable(f"{NAME} answered {located.status} for {path}.")
+            raise _answer_error(located.status, dict(located.headers))
         url = self._allowed_target(
             f"{self._adapter.base_url}{path}", dict(located.headers).get("Location")
         )
@@ -147,7 +147,7 @@ class CoverArtService:
         if answer.status == 404:
             raise GatewayError(404, "The archive does not have this image (yet).")
         if answer.status != 200:
-            raise _unavailable(f"The image host answered {answer.status}.")
+            raise _answer_error(answer.status, answer.headers)
         return await self.images.keep(name, answer.body, upstream=NAME)
 
     async def _get(self, url: str, accept: str) -> UpstreamResponse:
@@ -170,5 +170,10 @@ def _no_image(wanted: ImageRequest) -> str:
     return f"No image {wanted.which} for {wanted.entity} {wanted.mbid}."
 
 
+def _answer_error(status: int, headers: Mapping[str, str]) -> GatewayError:
+    """The archive's contract: whatever went wrong upstream, the client gets a 503."""
+    return answer_error(NAME, status, headers, passed=(), otherwise=503)
+
+
 def _unavailable(message: str) -> GatewayError:
-    return GatewayError(503, message, {"Retry-After": str(RETRY_AFTER)})
+    return GatewayError(503, message, {"Retry-After": str(RETRY_UNREACHABLE_AFTER)})

@@ -24,13 +24,14 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from ..adapters.discogs import NAME, DiscogsAdapter
-from ..errors import GatewayError, answer_error, upstream_errors
-from ..governance.gate import UpstreamGate
+from ..errors import GatewayError, answer_error
 from ..governance.limiter import RateLimiter
 from ..images.fetching import HostAllowList
 from ..images.formats import thumbnail
 from ..images.names import StoredImage
+from ..images.responses import image_being_replaced
 from ..images.store import ImageStore
+from ..upstream import ProxiedUpstream
 from .service import DiscogsService
 
 __all__ = ["DiscogsImages"]
@@ -48,9 +49,9 @@ class DiscogsImages:
     """The images of Discogs entities (``collection`` is ``releases``, ``masters``,
     ``artists`` or ``labels``), by index and size.
 
-    ``budget`` is the gate of image fetches (its limiter: the daily budget); ``count``
-    counts outcomes with the cache's counters; ``sources`` is the chain a primary image
-    comes from, where ``discogs`` is Discogs itself and any other name is asked of
+    ``fetches`` is the way image fetches go: a gate whose limit is the daily image budget;
+    ``count`` counts outcomes with the cache's counters; ``sources`` is the chain a primary
+    image comes from, where ``discogs`` is Discogs itself and any other name is asked of
     ``other_source``.
     """
 
@@ -58,7 +59,7 @@ class DiscogsImages:
         self,
         discogs: DiscogsService,
         adapter: DiscogsAdapter,
-        budget: UpstreamGate,
+        fetches: ProxiedUpstream,
         images: ImageStore,
         *,
         allowed_hosts: HostAllowList,
@@ -68,7 +69,7 @@ class DiscogsImages:
     ) -> None:
         self._discogs = discogs
         self._adapter = adapter
-        self._gate = budget
+        self._fetches = fetches
         self.images = images
         self._allowed = allowed_hosts
         self._count = count
@@ -78,7 +79,7 @@ class DiscogsImages:
     @property
     def budget(self) -> RateLimiter:
         """The daily image budget, for the statistics."""
-        return self._gate.limiter
+        return self._fetches.gate.limiter
 
     async def image(
         self, collection: str, entity_id: int, index: int, size: int | None
@@ -109,9 +110,7 @@ class DiscogsImages:
         )
         original = await self.images.blobs.get(full.digest)
         if original is None:
-            raise GatewayError(
-                503, "The stored image went missing; try again.", {"Retry-After": "1"}
-            )
+            raise image_being_replaced()
         data, content_type = await asyncio.to_thread(thumbnail, original, size)
         self._record(collection, "thumbnail")
         return await self.images.keep_made(name, data, content_type)
@@ -144,8 +143,7 @@ class DiscogsImages:
 
     async def _fetched(self, name: str, collection: str, entity_id: int, index: int) -> StoredImage:
         url = await self._upstream_url(collection, entity_id, index)
-        with upstream_errors():
-            answer = await self._gate.call(lambda: self._adapter.get_image(url))
+        answer = await self._fetches.fetched(lambda: self._adapter.get_image(url))
         if answer.status != 200:
             raise answer_error(NAME, answer.status, answer.headers, passed=())
         return await self.images.keep(name, answer.body, upstream=NAME)

@@ -1,6 +1,6 @@
 """Per-client limits, told to every client on every answer.
 
-Each client (see :mod:`sleeve.clients`) gets a sliding-window limit. Answers carry the
+Each client (see :mod:`sleeve.governance.clients`) gets a sliding-window limit. Answers carry the
 count the way Discogs does (``X-Discogs-Ratelimit``, ``-Used``, ``-Remaining``, so Discogs
 clients that pace themselves keep working) and the IETF way (``RateLimit-Policy`` and
 ``RateLimit``, draft-ietf-httpapi-ratelimit-headers). Past the limit: 429 with

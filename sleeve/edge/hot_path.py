@@ -56,19 +56,20 @@ def fast_key(scope: Scope) -> FastKey | None:
 class HotPathMiddleware:
     """Answers remembered requests directly; everything else goes to ``app``.
 
-    ``count_hit`` counts each answer given here with the cache's own hits.
+    ``count`` counts each answer given here as a hit of its kind, with the cache's own
+    (``AnswerCache.count``).
     """
 
     def __init__(
         self,
         app: ASGIApp,
         answers: RenderedAnswers,
-        count_hit: Callable[[Kind, str], None],
+        count: Callable[[Kind, str], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self._answers = answers
-        self._count = count_hit
+        self._count = count
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -4,16 +4,19 @@ When the shared backend cannot answer (:class:`~sleeve.backends.StoreUnavailable
 limiter counts in this process alone rather than refusing everyone or waving everyone
 through. Several processes could then together exceed a limit until Redis is back; the
 circuit breaker and the upstream's own 429s still stop a runaway. A pause (an upstream's
-``Retry-After``) goes to both, so it holds whichever of them answers next.
+``Retry-After``) goes to both; one the shared backend missed is handed to it once it
+answers again, so it holds whichever of them answers next.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from ..backends import StoreUnavailable
 from .limiter import Admission, LimiterBackend, RateLimiter
 from .local_limiter import LocalLimiterBackend
+from .sliding_window import pause_length
 
 __all__ = ["FallbackLimiterBackend"]
 
@@ -27,13 +30,11 @@ class FallbackLimiterBackend(LimiterBackend):
         self._shared = shared
         self._local = local or LocalLimiterBackend()
         self._falling_back = False
+        self._missed_pauses: dict[str, float] = {}  # name → when (monotonic) the pause ends
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
-        return _FallbackLimiter(
-            self,
-            self._shared.limiter(name, limit, window),
-            self._local.limiter(name, limit, window),
-        )
+        shared = self._shared.limiter(name, limit, window)
+        return _FallbackLimiter(self, shared, self._local.limiter(name, limit, window))
 
     async def healthy(self) -> bool:
         return await self._shared.healthy()
@@ -62,6 +63,7 @@ class _FallbackLimiter(RateLimiter):
 
     async def acquire(self, *, reserve: int = 0) -> Admission:
         try:
+            await self._hand_over_missed_pause()
             admission = await self._shared.acquire(reserve=reserve)
         except StoreUnavailable as exc:
             self._backend._note(shared_answered=False, why=exc)
@@ -71,6 +73,7 @@ class _FallbackLimiter(RateLimiter):
 
     async def peek(self, *, reserve: int = 0) -> Admission:
         try:
+            await self._hand_over_missed_pause()
             return await self._shared.peek(reserve=reserve)
         except StoreUnavailable:
             return await self._local.peek(reserve=reserve)
@@ -80,8 +83,21 @@ class _FallbackLimiter(RateLimiter):
         try:
             await self._shared.pause(seconds)
         except StoreUnavailable as exc:
+            missed = self._backend._missed_pauses
+            ends = time.monotonic() + pause_length(seconds)
+            missed[self.name] = max(missed.get(self.name, 0.0), ends)
             self._backend._note(shared_answered=False, why=exc)
 
     async def reset(self) -> None:
+        self._backend._missed_pauses.pop(self.name, None)
         await self._local.reset()
         await self._shared.reset()
+
+    async def _hand_over_missed_pause(self) -> None:
+        ends = self._backend._missed_pauses.get(self.name)
+        if ends is None:
+            return
+        left = ends - time.monotonic()
+        if left > 0:
+            await self._shared.pause(left)  # may raise: then it is still missed
+        self._backend._missed_pauses.pop(self.name, None)

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from ..adapters.http import UpstreamError, UpstreamResponse
 from ..backends import StoreUnavailable
 from .breaker import CircuitBreaker
-from .limiter import RateLimiter
+from .limiter import Admission, RateLimiter
 from .priority import Priority, current_patience, current_priority
 from .retry import RetryBudget, RetryPolicy, parse_retry_after
 from .turns import TurnQueue
@@ -117,7 +117,8 @@ class UpstreamGate:
         """A slot from the limiter, asking it only when it is this caller's turn."""
         background = current_priority() is Priority.BACKGROUND
         if not await self._turns.acquire(int(background), deadline - time.monotonic()):
-            raise self._busy(self.limiter.window / self.limiter.limit * (1 + self._turns.waiting))
+            wait = self.limiter.window / self.limiter.limit * (1 + self._turns.waiting)
+            raise self._busy(f"too many calls wait for {self.upstream}", wait)
         try:
             reserve = self._reserve if background else 0
             while True:
@@ -125,17 +126,22 @@ class UpstreamGate:
                 if admission.admitted:
                     return
                 if admission.retry_after > deadline - time.monotonic():
-                    raise self._busy(admission.retry_after)
+                    raise self._busy(self._why_not(admission, reserve), admission.retry_after)
                 await asyncio.sleep(admission.retry_after)
         finally:
             self._turns.release()
 
-    def _busy(self, retry_after: float) -> UpstreamBusy:
+    def _why_not(self, admission: Admission, reserve: int) -> str:
+        """A refusal in words: the limit spent (for this caller), or a pause the upstream
+        asked for."""
+        if admission.remaining <= reserve:
+            return f"the {self._limit_name} of {self.upstream} is used up"
+        return f"{self.upstream} asked sleeve to wait"
+
+    def _busy(self, why: str, retry_after: float) -> UpstreamBusy:
+        seconds = max(1, math.ceil(retry_after))
         return UpstreamBusy(
-            self.upstream,
-            f"The {self._limit_name} of {self.upstream} is used up; try again in "
-            f"{max(1, math.ceil(retry_after))} s.",
-            retry_after,
+            self.upstream, f"{why[0].upper()}{why[1:]}; try again in {seconds} s.", retry_after
         )
 
     async def _learn(self, answer: UpstreamResponse) -> None:

@@ -76,6 +76,10 @@ class ImageStore:
         await self._names.put(name, stored)
         return stored
 
+    async def path(self, digest: str) -> pathlib.Path | None:
+        """The file holding ``digest``'s bytes, verified, for streaming; None if gone."""
+        return await self.blobs.path(digest)
+
     async def name(self, name: str, stored: StoredImage) -> None:
         """Let ``name`` stand for an image already kept (another source's)."""
         await self._names.put(name, stored)

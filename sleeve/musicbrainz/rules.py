@@ -80,7 +80,6 @@ BROWSE_FILTERS: Mapping[str, frozenset[str]] = {
     "release": frozenset({"type", "status"}),
     "release-group": frozenset({"type"}),
 }
-SEARCHABLE = frozenset(BROWSE_LINKS)
 # Every name that browses some entity: one of these given to an entity that is not browsed
 # by it is a mistake to point out, not a parameter to drop quietly.
 ALL_BROWSE_LINKS = frozenset(link for links in BROWSE_LINKS.values() for link in links)
