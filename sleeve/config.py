@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import pathlib
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -31,6 +30,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from . import __url__, __version__
+from .backends.urls import masked_url
 from .coverart import kinds as coverart_kinds
 from .discogs import kinds as discogs_kinds
 from .musicbrainz import kinds as musicbrainz_kinds
@@ -191,7 +191,7 @@ class CacheSettings(_Section):
 
     @field_serializer("redis_url")
     def _mask_password(self, url: str) -> str:
-        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1**********@", url)
+        return masked_url(url)
 
     ttls: TtlSettings = Field(
         default_factory=TtlSettings,

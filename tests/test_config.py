@@ -132,3 +132,19 @@ def test_sleeve_openapi_prints_the_bundled_contract(tmp_path: pathlib.Path) -> N
     written = run_cli("openapi", "--output", str(tmp_path / "sleeve.json"))
     assert written.returncode == 0 and written.stdout == ""
     assert json.loads((tmp_path / "sleeve.json").read_text()) == json.loads(printed.stdout)
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("redis://sleeve:pa@ss@cache:6379/0", ["pa@ss", "ss@"]),
+        ("redis://cache:6379/0?password=hunter2&db=1", ["hunter2"]),
+        ("rediss://:s3cret@cache/0", ["s3cret"]),
+    ],
+)
+def test_sleeve_config_masks_every_redis_password(url: str, secrets: list[str]) -> None:
+    shown = run_cli("config", env={"SLEEVE_CACHE__REDIS_URL": url})
+    assert shown.returncode == 0, shown.stderr
+    masked = json.loads(shown.stdout)["cache"]["redis_url"]
+    assert "**********" in masked and "cache" in masked
+    assert not [secret for secret in secrets if secret in shown.stdout]

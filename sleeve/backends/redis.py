@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any
-from urllib.parse import urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -23,8 +22,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from . import StoreUnavailable
+from .urls import without_credentials
 
-__all__ = ["RedisConnection", "without_credentials"]
+__all__ = ["RedisConnection"]
 
 
 class RedisConnection:
@@ -74,11 +74,3 @@ class RedisConnection:
         if not self._closed:
             self._closed = True
             await self.redis.aclose()
-
-
-def without_credentials(url: str) -> str:
-    """``url`` fit for error messages, which end up in logs: no user or password."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
