@@ -249,6 +249,44 @@ BAD_REQUESTS = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        (
+            f"{ARTIST_PATH}?inc=foobar",
+            "foobar is not a valid inc parameter for the artist resource.",
+        ),
+        (
+            f"{RELEASE_PATH}?inc=artists+bogus+labels",
+            "bogus is not a valid inc parameter for the release resource.",
+        ),
+        (
+            f"/ws/2/release-group?artist={ARTIST_MBID}&inc=releases",
+            "releases is not a valid inc parameter for the release-group resource.",
+        ),
+    ],
+)
+def test_a_bad_inc_is_refused_in_musicbrainz_own_words(
+    gateway_url: str, musicbrainz: RunningMusicBrainz, path: str, said: str
+) -> None:
+    refused = httpx.get(f"{gateway_url}{path}&fmt=json")
+    assert refused.status_code == 400
+    assert refused.json()["error"] == said
+    assert musicbrainz.emulator.calls == 0
+
+
+def test_an_empty_inc_is_no_inc(gateway_url: str, musicbrainz: RunningMusicBrainz) -> None:
+    """Clients send ``inc=`` on every lookup without includes; MusicBrainz skips empty
+    items, and so does sleeve: the same answer, the same cache entry."""
+    answers = [
+        httpx.get(f"{gateway_url}{RELEASE_PATH}?{query}fmt=json")
+        for query in ("inc=&", "", "inc=+&", "inc=%20&")
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert len({answer.content for answer in answers}) == 1
+    assert musicbrainz.emulator.calls == 1
+
+
 @pytest.mark.parametrize(("suffix", "headers", "as_json"), REPRESENTATIONS)
 @pytest.mark.parametrize(("path", "words"), BAD_REQUESTS)
 def test_bad_requests_are_answered_by_sleeve_in_the_asked_representation(

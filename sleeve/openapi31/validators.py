@@ -9,6 +9,7 @@ dialect. Messages name the parameter or body location, because a client reading
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -74,6 +75,24 @@ _QUOTE_LIMIT = 60
 _PATTERN_LIMIT = 80
 
 
+def invalid_item(schema: dict[str, Any], value: Any) -> str | None:
+    """The upstream's own words for the first bad item of a list written as one string.
+
+    A schema may say that its string is a list (``x-item-separator``, a regex) and how the
+    upstream words a bad item (``x-invalid-item``, with ``{item}``): MusicBrainz answers
+    ``foobar is not a valid inc parameter for the artist resource.`` for ``inc=foobar``,
+    and its clients may read exactly that. The item is the first that fails the schema
+    on its own (the pattern admits any single valid item).
+    """
+    template, separator = schema.get("x-invalid-item"), schema.get("x-item-separator")
+    if not (isinstance(value, str) and template and separator):
+        return None
+    for item in re.split(separator, value.strip()):
+        if item and first_error(schema, item) is not None:
+            return str(template).replace("{item}", item[:_QUOTE_LIMIT])
+    return None
+
+
 _MISSING = object()
 
 
@@ -101,10 +120,13 @@ class ParameterValidator2020(ParameterValidator):
         name = param["name"]
         if value is _MISSING:
             return f"Missing {location} parameter '{name}'" if param.get("required") else None
-        error = first_error(param.get("schema", {}), value)
+        schema = param.get("schema", {})
+        error = first_error(schema, value)
         if error is None:
             return None
-        return f"{location.capitalize()} parameter '{name}': {describe(error)}"
+        return invalid_item(schema, value) or (
+            f"{location.capitalize()} parameter '{name}': {describe(error)}"
+        )
 
 
 class JSONRequestBodyValidator2020(JSONRequestBodyValidator):
