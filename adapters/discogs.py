@@ -3,6 +3,10 @@
 Discogs wants a unique ``User-Agent`` (without one it answers an empty body), takes
 credentials as an ``Authorization: Discogs …`` header, and picks the text markup of an
 answer from the ``Accept`` header (``application/vnd.discogs.v2.{discogs|html|plaintext}+json``).
+
+Every 200 of the database API is a JSON object; anything else with a 200 (an empty body,
+Cloudflare's HTML, ``null``, JSON nested past reason) is :class:`UpstreamGarbage`, so it
+is never stored and a stale answer can stand in for it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .http import Adapter, HttpClient, UpstreamResponse
+from .http import Adapter, HttpClient, UpstreamGarbage, UpstreamResponse, is_json_object
 
 NAME = "Discogs"
 MEDIA_TYPES = frozenset(
@@ -112,7 +116,7 @@ class DiscogsAdapter(Adapter):
         chosen = credentials or self._credentials
         if chosen is not None:
             headers["Authorization"] = chosen.authorization()
-        return await self._http.get(
+        answer = await self._http.get(
             NAME,
             f"{self.base_url}{path}",
             params=query,
@@ -120,6 +124,9 @@ class DiscogsAdapter(Adapter):
             timeout=self._timeout,
             max_target=MAX_REQUEST_TARGET,
         )
+        if answer.status == 200 and not is_json_object(answer.body):
+            raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not a JSON object.")
+        return answer
 
     async def get_image(self, url: str) -> UpstreamResponse:
         """GET an image at ``url``, as an answer gave it (signed: sent unchanged).

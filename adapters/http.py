@@ -13,7 +13,8 @@ Errors form a small tree, so callers can catch as broadly as they need::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -59,6 +60,37 @@ class RequestTooLong(Exception):
             f"{length} bytes encoded, at most {limit}."
         )
         self.upstream, self.length, self.limit = upstream, length, limit
+
+
+#: How deep an upstream's JSON may nest: real answers nest a handful of levels; a deeper
+#: one is an attack or a broken upstream, and would exhaust recursion further on.
+MAX_JSON_DEPTH = 64
+
+
+def is_json_object(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body`` is a JSON object nesting at most ``max_depth`` levels."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and _depth_at_most(document, max_depth)
+
+
+def _depth_at_most(document: object, max_depth: int) -> bool:
+    """Iteratively, so that the check itself cannot run out of stack."""
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children: Iterable[object] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def client_timeout(connect: float, total: float) -> aiohttp.ClientTimeout:

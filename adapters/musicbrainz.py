@@ -12,11 +12,10 @@ the upstream like a 5xx, so the gate counts it against the breaker and may retry
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Literal
 
-from .http import Adapter, UpstreamGarbage, UpstreamResponse
+from .http import Adapter, UpstreamGarbage, UpstreamResponse, is_json_object
 
 NAME = "MusicBrainz"
 Representation = Literal["json", "xml"]
@@ -52,7 +51,4 @@ def _looks_like(body: bytes, representation: Representation) -> bool:
     """A cheap check that keeps a broken answer out of the cache."""
     if representation == "xml":
         return _XML_METADATA.match(body) is not None
-    try:
-        return isinstance(json.loads(body), dict)
-    except ValueError:
-        return False
+    return is_json_object(body)

@@ -135,7 +135,7 @@ def _decode(body: bytes) -> Any:
     """The JSON body of a 200; Discogs sends an empty one when it rejects the caller."""
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise GatewayError(502, f"{NAME} sent an answer that is not JSON.") from None
 
 
