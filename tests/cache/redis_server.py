@@ -19,6 +19,16 @@ INSTALL_HINT = (
 )
 
 
+COMFORTABLE_TIMEOUTS: dict[str, float] = {"connect_timeout": 5.0, "socket_timeout": 5.0}
+"""Timeouts for Redis stores and limiters in tests that are not about Redis failing.
+
+The shipped defaults (0.25 s to connect, 0.5 s to answer) are right for production, where
+a stalled Redis must cost a request milliseconds; on a loaded test machine a burst of
+connections can miss them, which would fail a test about something else. Tests of failure
+modes keep the defaults (or set tighter ones) on a Redis of their own.
+"""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -9,6 +9,7 @@ import pytest
 from sleeve.cache import CachedAnswer, CacheStore
 from tests.cache.answers import answer
 from tests.cache.conftest import Backend
+from tests.concurrently import gather_all
 
 
 async def test_a_missing_key_is_none(store: CacheStore) -> None:
@@ -147,7 +148,7 @@ async def test_concurrent_calls_on_one_store(store: CacheStore) -> None:
         await store.put(f"c/{index}", answer(str(index).encode()))
         return await store.get(f"c/{index}")
 
-    results = await asyncio.gather(*(round_trip(index) for index in range(100)))
+    results = await gather_all(*(round_trip(index) for index in range(100)))
     assert [result.body if result else None for result in results] == [
         str(index).encode() for index in range(100)
     ]
