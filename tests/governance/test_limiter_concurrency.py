@@ -240,6 +240,7 @@ def most_in_one_window(admitted: list[Admitted]) -> int:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_caller_gets_in_and_no_window_holds_more_than_the_limit(
     crowds: dict[str, list[Admitted]], kind: str
@@ -249,6 +250,7 @@ def test_every_caller_gets_in_and_no_window_holds_more_than_the_limit(
     assert most_in_one_window(admitted) <= LIMIT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_crowd_takes_at_least_the_ideal_time(
     crowds: dict[str, list[Admitted]], kind: str
@@ -259,6 +261,7 @@ def test_the_crowd_takes_at_least_the_ideal_time(
     assert max(a.answered for a in admitted) - min(a.asked for a in admitted) >= IDEAL
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_crowd_wastes_no_whole_window(crowds: dict[str, list[Admitted]], kind: str) -> None:
     admitted = crowds[kind]
