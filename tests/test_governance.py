@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from sleeve.clients import key_digest
+from sleeve.config import DiscogsSettings
 from tests.cache.redis_server import RedisServer
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway, gateway_processes
@@ -28,7 +29,7 @@ from tests.servers import gateway, gateway_processes
 LIMIT, WINDOW = 20, 2.0
 # What sleeve adds to Discogs' window by default, so that calls delayed on the way cannot
 # squeeze into one of Discogs' windows.
-DISCOGS_MARGIN = 0.25
+DISCOGS_MARGIN: float = DiscogsSettings.model_fields["window_margin"].default
 
 
 def busiest_window(arrivals: list[float], window: float) -> int:
