@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from typing import TypedDict
 
 INSTALL_HINT = (
     "redis-server is needed for the cache tests and was not found on PATH; "
@@ -19,7 +20,12 @@ INSTALL_HINT = (
 )
 
 
-COMFORTABLE_TIMEOUTS: dict[str, float] = {"connect_timeout": 5.0, "socket_timeout": 5.0}
+class Timeouts(TypedDict):
+    connect_timeout: float
+    socket_timeout: float
+
+
+COMFORTABLE_TIMEOUTS: Timeouts = {"connect_timeout": 5.0, "socket_timeout": 5.0}
 """Timeouts for Redis stores and limiters in tests that are not about Redis failing.
 
 The shipped defaults (0.25 s to connect, 0.5 s to answer) are right for production, where
