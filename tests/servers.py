@@ -116,9 +116,12 @@ def gateway_processes(
     and nothing makes one wait for another.
     """
     started: list[tuple[subprocess.Popen[bytes], str, pathlib.Path]] = []
+    ports: set[int] = set()
+    while len(ports) < len(logs):  # none has bound its port yet: ask until all differ
+        ports.add(free_port())
     try:
-        for log in logs:
-            started.append(_start_gateway(discogs_url, redis_url, log, environment))
+        for log, port in zip(logs, sorted(ports), strict=True):
+            started.append(_start_gateway(discogs_url, redis_url, log, port, environment))
         for process, url, log in started:
             _wait_until_healthy(url, process, log)
         yield [url for _, url, _ in started]
@@ -130,9 +133,8 @@ def gateway_processes(
 
 
 def _start_gateway(
-    discogs_url: str, redis_url: str, log: pathlib.Path, environment: dict[str, str]
+    discogs_url: str, redis_url: str, log: pathlib.Path, port: int, environment: dict[str, str]
 ) -> tuple[subprocess.Popen[bytes], str, pathlib.Path]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
     env.update(
         {
