@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -101,7 +101,40 @@ def gateway_process(
 ) -> Iterator[str]:
     """``sleeve serve`` in a process of its own sharing ``redis_url``, as an operator would
     run several; ``environment`` adds ``SLEEVE_…`` settings. Yields its base URL."""
-    port = free_port()
+    with gateway_processes(discogs_url, redis_url, [log], **environment) as (url,):
+        yield url
+
+
+@contextmanager
+def gateway_processes(
+    discogs_url: str, redis_url: str, logs: Sequence[pathlib.Path], **environment: str
+) -> Iterator[list[str]]:
+    """One ``sleeve serve`` process per log file, all sharing ``redis_url`` and
+    ``environment``; yields their base URLs in the order of ``logs``.
+
+    They start at once: each spends a few seconds importing and loading the contract,
+    and nothing makes one wait for another.
+    """
+    started: list[tuple[subprocess.Popen[bytes], str, pathlib.Path]] = []
+    ports: set[int] = set()
+    while len(ports) < len(logs):  # none has bound its port yet: ask until all differ
+        ports.add(free_port())
+    try:
+        for log, port in zip(logs, sorted(ports), strict=True):
+            started.append(_start_gateway(discogs_url, redis_url, log, port, environment))
+        for process, url, log in started:
+            _wait_until_healthy(url, process, log)
+        yield [url for _, url, _ in started]
+    finally:
+        for process, _, _ in started:
+            process.terminate()
+        for process, _, _ in started:
+            process.wait(10)
+
+
+def _start_gateway(
+    discogs_url: str, redis_url: str, log: pathlib.Path, port: int, environment: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str, pathlib.Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
     env.update(
         {
@@ -115,9 +148,18 @@ def gateway_process(
             "SLEEVE_SERVER__LOG_LEVEL": "warning",
             "SLEEVE_IMAGES__PATH": str(log.parent / f"{log.stem}-images"),
             "SLEEVE_ACOUSTICBRAINZ__PATH": str(log.parent / f"{log.stem}-acousticbrainz.db"),
+            # Never the real services: a closed port, unless a test brings an emulator
+            # (as gateway_settings does for a gateway in this process).
+            "SLEEVE_UPSTREAMS__MUSICBRAINZ__BASE_URL": f"{CLOSED}/ws/2",
+            "SLEEVE_UPSTREAMS__MUSICBRAINZ__RATE_LIMIT": "1000000",
+            "SLEEVE_UPSTREAMS__COVERARTARCHIVE__BASE_URL": CLOSED,
+            "SLEEVE_UPSTREAMS__COVERARTARCHIVE__RATE_LIMIT": "1000000",
             **environment,
         }
     )
+    for upstream in ("MUSICBRAINZ", "COVERARTARCHIVE"):
+        if env[f"SLEEVE_UPSTREAMS__{upstream}__BASE_URL"].startswith(CLOSED):
+            env.setdefault(f"SLEEVE_UPSTREAMS__{upstream}__ATTEMPTS", "1")  # nothing answers
     with log.open("wb") as output:  # a file, not a pipe nobody drains
         process = subprocess.Popen(
             [sys.executable, "-m", "sleeve", "serve", "--port", str(port)],
@@ -125,17 +167,16 @@ def gateway_process(
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    return process, f"http://127.0.0.1:{port}", log
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: pathlib.Path) -> None:
-    deadline = time.monotonic() + 20
+# Starting takes a few seconds, several at once on a loaded machine more: this only turns a
+# gateway that never comes up into a failure with its log.
+START_GUARD = 60.0  # seconds
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: pathlib.Path) -> None:
+    deadline = time.monotonic() + START_GUARD
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{url}/_sleeve/health", timeout=1).status_code == 200:

@@ -99,6 +99,7 @@ def test_purge_validates_its_body(admin_gateway: str) -> None:
     assert "path" in response.json()["message"]
 
 
+@pytest.mark.slow
 def test_sleeve_cache_purge_on_the_command_line(
     discogs: RunningEmulator, tmp_path: pathlib.Path
 ) -> None:

@@ -1,9 +1,11 @@
 """Upstream governance over real HTTP: limits kept in every window, the allowed rate used,
 pauses honoured, a failing upstream rested; and client limits told and enforced.
 
-Limits are scaled down (100 per 20 s upstream, a few per second for clients) so the tests
+Limits are scaled down (20 per 2 s upstream, a few per second for clients) so the tests
 run in seconds; the emulator records when every call arrived, and the windows are
-checked from those records.
+checked from those records, by counting: never more than the limit in any window, and
+the limit reached. How fast the backlog drains is a rate, so it needs a clock; it gets
+one sanity bound, generous enough for a loaded machine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import pathlib
 import time
 from collections.abc import Iterator
@@ -19,12 +20,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sleeve.config import DiscogsSettings
 from sleeve.governance.clients import key_digest
 from tests.cache.redis_server import RedisServer
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.servers import gateway, gateway_process
+from tests.servers import gateway, gateway_processes
 
-LIMIT, WINDOW = 100, 20.0
+LIMIT, WINDOW = 20, 2.0
+# What sleeve adds to Discogs' window by default, so that calls delayed on the way cannot
+# squeeze into one of Discogs' windows.
+DISCOGS_MARGIN: float = DiscogsSettings.model_fields["window_margin"].default
 
 
 def busiest_window(arrivals: list[float], window: float) -> int:
@@ -58,40 +63,52 @@ def redis() -> Iterator[RedisServer]:
     server.kill()
 
 
+@pytest.mark.slow
 async def test_two_processes_never_exceed_the_limit_and_use_it_fully(
     limited_discogs: tuple[DiscogsEmulator, str], redis: RedisServer, tmp_path: pathlib.Path
 ) -> None:
+    """Three windows' worth of calls at once through two processes sharing one limit.
+
+    Discogs (the emulator) refuses whatever is over its limit on its own clock, and sleeve
+    would retry it, so a repeated call is an excess; the arrivals show the rest.
+    """
     emulator, discogs_url = limited_discogs
+    batches = 3
     ids = sorted(emulator.catalogue.releases)
-    paths = [f"/releases/{i}" for i in ids] + [f"/releases/{i}/stats" for i in ids]
-    paths = paths[:300]
+    paths = ([f"/releases/{i}" for i in ids] + [f"/releases/{i}/stats" for i in ids])[
+        : batches * LIMIT
+    ]
+    assert len(paths) == batches * LIMIT
     limits = {
         "SLEEVE_UPSTREAMS__DISCOGS__RATE_LIMIT": str(LIMIT),
         "SLEEVE_UPSTREAMS__DISCOGS__WINDOW": str(WINDOW),
-        "SLEEVE_UPSTREAMS__DISCOGS__MAX_WAIT": "90",
+        "SLEEVE_UPSTREAMS__DISCOGS__MAX_WAIT": "60",
     }
-    with (
-        gateway_process(discogs_url, redis.url, tmp_path / "a.log", **limits) as first,
-        gateway_process(discogs_url, redis.url, tmp_path / "b.log", **limits) as second,
-    ):
-        pool = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        async with httpx.AsyncClient(timeout=120, limits=pool) as client:
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    with gateway_processes(discogs_url, redis.url, logs, **limits) as gateways:
+        pool = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        async with httpx.AsyncClient(timeout=60, limits=pool) as client:
             answers = await asyncio.gather(
-                *(client.get((first, second)[i % 2] + path) for i, path in enumerate(paths))
+                *(client.get(gateways[i % 2] + path) for i, path in enumerate(paths))
             )
     refused = [(a.url.path, a.status_code, a.text) for a in answers if a.status_code != 200]
     assert not refused
     arrivals = emulator.arrival_times()
     repeated = [path for path, calls in emulator.calls_by_path.items() if calls > 1]
     assert not repeated  # a repeat would be a retry after Discogs refused a call
-    assert busiest_window(arrivals, WINDOW) <= LIMIT
-    # Allowed: LIMIT at once, then LIMIT more each WINDOW; so the fastest the backlog can
-    # drain is (ceil(N / LIMIT) - 1) windows from the first call to the last.
+    assert len(arrivals) == len(paths)
+    # Never over the limit, and the limit reached: the first LIMIT went at once.
+    assert busiest_window(arrivals, WINDOW) == LIMIT
+    # Allowed: LIMIT at once, then LIMIT more each window sleeve keeps; so the fastest the
+    # backlog can drain is (batches - 1) such windows from the first call to the last.
+    ideal = (batches - 1) * (WINDOW + DISCOGS_MARGIN)
     span = max(arrivals) - min(arrivals)
-    utilisation = (math.ceil(len(arrivals) / LIMIT) - 1) * WINDOW / span
-    print(f"\n300 calls in {span:.2f} s; busiest {WINDOW} s window: "
-          f"{busiest_window(arrivals, WINDOW)}/{LIMIT}; utilisation {utilisation:.1%}")  # fmt: skip
-    assert utilisation >= 0.95
+    print(f"\n{len(arrivals)} calls in {span:.2f} s (ideal {ideal:.2f} s); busiest "
+          f"{WINDOW} s window: {busiest_window(arrivals, WINDOW)}/{LIMIT}")  # fmt: skip
+    # A sanity bound, not a measure of utilisation: a whole window wasted somewhere (a
+    # process waiting for the other's slots, a pause sleeve imposed on itself) is over it;
+    # a busy machine's delays are not.
+    assert span < ideal + WINDOW, f"{span:.2f} s: the two processes left a window unused"
 
 
 def test_a_429_pauses_the_upstream_for_the_time_asked(
@@ -197,6 +214,7 @@ def test_a_key_in_a_discogs_form_is_sleeves_and_never_forwarded(
     assert "k-secret-1" not in server_log
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_budget_per_key(
     limited_discogs: tuple[DiscogsEmulator, str], redis: RedisServer, tmp_path: pathlib.Path
 ) -> None:
@@ -206,12 +224,10 @@ def test_two_processes_share_one_budget_per_key(
         "SLEEVE_CLIENTS__WINDOW": "30",
         "SLEEVE_CLIENTS__KEYS": json.dumps([{"name": "t", "sha256": key_digest("k2"), "limit": 4}]),
     }
-    with (
-        gateway_process(discogs_url, redis.url, tmp_path / "a.log", **settings) as first,
-        gateway_process(discogs_url, redis.url, tmp_path / "b.log", **settings) as second,
-    ):
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    with gateway_processes(discogs_url, redis.url, logs, **settings) as gateways:
         key = {"X-Sleeve-Key": "k2"}
-        answers = [httpx.get(f"{(first, second)[i % 2]}/artists/1", headers=key) for i in range(6)]
+        answers = [httpx.get(f"{gateways[i % 2]}/artists/1", headers=key) for i in range(6)]
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
     assert [remaining(a) for a in answers[:4]] == [3, 2, 1, 0]
 

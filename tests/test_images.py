@@ -165,11 +165,12 @@ def test_stats_count_images_and_the_budget(sleeve: str) -> None:
     assert "<polyline" in page.text and "2 files stored" in page.text
 
 
+@pytest.mark.slow
 def test_the_budget_is_never_exceeded_across_two_processes(
     discogs_images: tuple[DiscogsEmulator, str], tmp_path: pathlib.Path
 ) -> None:
     from tests.cache.redis_server import RedisServer
-    from tests.servers import gateway_process
+    from tests.servers import gateway_processes
 
     emulator, discogs_url = discogs_images
     settings = {
@@ -179,12 +180,10 @@ def test_the_budget_is_never_exceeded_across_two_processes(
     }
     redis = RedisServer().start()
     try:
-        with (
-            gateway_process(discogs_url, redis.url, tmp_path / "a.log", **settings) as first,
-            gateway_process(discogs_url, redis.url, tmp_path / "b.log", **settings) as second,
-        ):
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
+        with gateway_processes(discogs_url, redis.url, logs, **settings) as gateways:
             answers = [
-                get(f"{(first, second)[i % 2]}/images/releases/{release}/0")
+                get(f"{gateways[i % 2]}/images/releases/{release}/0")
                 for i, release in enumerate((1, 2, 3, 4, 6, 1001))
             ]
     finally:

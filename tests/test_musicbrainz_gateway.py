@@ -50,7 +50,7 @@ from tests.emulators.metabrainz_data import (
     WORK_MBID,
 )
 from tests.emulators.musicbrainz import MusicBrainzEmulator
-from tests.servers import gateway, gateway_process
+from tests.servers import gateway, gateway_processes
 
 MISSING_MBID = "00000000-0000-4000-8000-000000000000"
 RELEASE_PATH = f"/ws/2/release/{DISCOGS_LINKED_RELEASE_MBID}"
@@ -381,7 +381,8 @@ def test_musicbrainz_rate_limiting_sleeve_is_a_503_with_its_retry_after(
         pytest.param("error", {"status": 503}, 503, id="unavailable"),
         pytest.param("error", {"status": 500}, 502, id="server-error"),
         pytest.param("drop", {}, 502, id="dropped"),
-        pytest.param("delay", {"seconds": 1.5}, 504, id="too-slow"),
+        # Far slower than sleeve's 0.5 s, so a busy machine cannot blur the two.
+        pytest.param("delay", {"seconds": 4}, 504, id="too-slow"),
         pytest.param("garbage", {}, 502, id="garbage-json"),
         pytest.param("garbage", {"body": b"[1, 2]"}, 502, id="json-not-an-object"),
     ],
@@ -397,7 +398,7 @@ def test_a_failing_musicbrainz_is_a_gateway_error_and_nothing_is_kept(
     url = f"{fragile_url}/ws/2/label/{LABEL_MBID}?fmt=json"
     started = time.monotonic()
     failed = httpx.get(url)
-    assert time.monotonic() - started < 1.2  # a timeout is sleeve's 0.5 s, not the delay
+    assert time.monotonic() - started < 2  # a timeout is sleeve's 0.5 s, not the 4 s delay
     assert failed.status_code == status, failed.text
     assert musicbrainz_error(failed, as_json=True)
     if status == 503:
@@ -573,15 +574,13 @@ def strict_musicbrainz() -> Iterator[tuple[MusicBrainzEmulator, str]]:
         yield emulator, url
 
 
+# Four different entities at once: three gaps of a second show they queue up, and each is
+# a miss of its own (no single-flight shortcut).
 LOOKUPS = [
     f"/ws/2/artist/{ARTIST_MBID}",
     f"/ws/2/label/{LABEL_MBID}",
     f"/ws/2/work/{WORK_MBID}",
-    f"/ws/2/recording/{RECORDING_MBID}",
-    f"/ws/2/place/{PLACE_MBID}",
     f"/ws/2/release/{DISCOGS_LINKED_RELEASE_MBID}",
-    f"/ws/2/release-group/{DISCOGS_LINKED_RELEASE_GROUP_MBID}",
-    f"/ws/2/release-group/{PAGING_RELEASE_GROUP_MBID}",
 ]
 
 
@@ -591,16 +590,27 @@ async def fetch_all(urls: list[str]) -> list[httpx.Response]:
 
 
 def assert_one_per_second(emulator: MusicBrainzEmulator, answers: list[httpx.Response]) -> None:
+    """Never two calls within MusicBrainz' second, and no second wasted between them.
+
+    The first is the emulator's to say: it refuses (503) a second call within any second
+    on its own clock, and a refusal would show as a retry or as a failed answer. The
+    second needs a clock: one sanity bound, a whole window above the pace sleeve keeps,
+    which a busy machine does not reach and a limiter waiting twice as long does.
+    """
     assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
     assert emulator.calls == len(answers)  # no retry: MusicBrainz never refused a call
-    gap = closest_gap(emulator.arrival_times())
-    print(f"\n{len(answers)} calls; closest two {gap:.3f} s apart")
-    assert gap >= 0.95
+    arrivals = emulator.arrival_times()
+    span = max(arrivals) - min(arrivals)
+    paced = (len(answers) - 1) * (1 + SHIPPED_MARGIN)
+    print(f"\n{len(answers)} calls in {span:.2f} s (paced {paced:.2f} s); "
+          f"closest two {closest_gap(arrivals):.3f} s apart")  # fmt: skip
+    assert span < paced + 1, f"{span:.2f} s: a second went unused"
 
 
 async def test_concurrent_lookups_reach_musicbrainz_one_per_second(
     discogs: RunningEmulator, strict_musicbrainz: tuple[MusicBrainzEmulator, str]
 ) -> None:
+    """At the shipped 1 s window and margin, against an emulator as strict as MusicBrainz."""
     emulator, url = strict_musicbrainz
     upstream = {"base_url": f"{url}/ws/2", "rate_limit": 1}
     with gateway(discogs.url, upstreams={"musicbrainz": upstream}) as sleeve:
@@ -615,21 +625,22 @@ def redis() -> Iterator[RedisServer]:
     server.kill()
 
 
+@pytest.mark.slow
 async def test_two_processes_sharing_redis_keep_one_per_second_together(
     discogs: RunningEmulator,
     strict_musicbrainz: tuple[MusicBrainzEmulator, str],
     redis: RedisServer,
     tmp_path: pathlib.Path,
 ) -> None:
+    """Two lookups at once through each process: either alone would keep 1/s, together
+    only a shared limit does."""
     emulator, url = strict_musicbrainz
     limits = {
         "SLEEVE_UPSTREAMS__MUSICBRAINZ__BASE_URL": f"{url}/ws/2",
         "SLEEVE_UPSTREAMS__MUSICBRAINZ__RATE_LIMIT": "1",
     }
-    with (
-        gateway_process(discogs.url, redis.url, tmp_path / "a.log", **limits) as first,
-        gateway_process(discogs.url, redis.url, tmp_path / "b.log", **limits) as second,
-    ):
-        urls = [f"{(first, second)[i % 2]}{path}" for i, path in enumerate(LOOKUPS[:6])]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    with gateway_processes(discogs.url, redis.url, logs, **limits) as gateways:
+        urls = [f"{gateways[i % 2]}{path}" for i, path in enumerate(LOOKUPS)]
         answers = await fetch_all(urls)
     assert_one_per_second(emulator, answers)

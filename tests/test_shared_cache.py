@@ -12,7 +12,7 @@ import pytest
 
 from tests.cache.redis_server import RedisServer
 from tests.conftest import RunningEmulator
-from tests.servers import gateway, gateway_process
+from tests.servers import gateway, gateway_processes
 
 
 @pytest.fixture
@@ -26,13 +26,12 @@ def redis() -> Iterator[RedisServer]:
 def two_gateways(
     discogs: RunningEmulator, redis: RedisServer, tmp_path: pathlib.Path
 ) -> Iterator[list[str]]:
-    with (
-        gateway_process(discogs.url, redis.url, tmp_path / "one.log") as first,
-        gateway_process(discogs.url, redis.url, tmp_path / "two.log") as second,
-    ):
-        yield [first, second]
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    with gateway_processes(discogs.url, redis.url, logs) as urls:
+        yield urls
 
 
+@pytest.mark.slow
 async def test_fifty_concurrent_misses_across_two_processes_make_one_call(
     two_gateways: list[str], discogs: RunningEmulator
 ) -> None:
@@ -47,6 +46,7 @@ async def test_fifty_concurrent_misses_across_two_processes_make_one_call(
     assert ids == {1}
 
 
+@pytest.mark.slow
 def test_a_hit_in_one_process_serves_the_other(
     two_gateways: list[str], discogs: RunningEmulator
 ) -> None:

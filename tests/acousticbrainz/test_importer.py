@@ -151,6 +151,7 @@ def kill_midway(child: subprocess.Popen[bytes], db: Path, at_least: int) -> None
     assert child.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_an_import_killed_midway_resumes_after_its_last_batch(tmp_path: Path) -> None:
     recordings = dumps.recordings(3000, first_seed=10_000)
     archive = high_archive(

@@ -8,6 +8,7 @@ to play the part of a crash, a bug or another program.
 from __future__ import annotations
 
 import abc
+import asyncio
 import sqlite3
 import time
 import uuid
@@ -21,7 +22,7 @@ from sleeve.backends import key_bytes
 from sleeve.cache import CacheStore
 from sleeve.cache.redis_store import RedisStore
 from sleeve.cache.sqlite_store import SQLiteStore
-from tests.cache.redis_server import INSTALL_HINT, RedisServer
+from tests.cache.redis_server import COMFORTABLE_TIMEOUTS, INSTALL_HINT, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +49,19 @@ class Backend(abc.ABC):
         return store
 
     async def close_all(self) -> None:
-        for store in self.opened:
-            await store.close()
+        """Close every store opened, even when closing one fails: a store left open leaks
+        its sockets, and their ``ResourceWarning`` fails whichever test runs when they are
+        collected."""
+        failures = [
+            failure
+            for failure in await asyncio.gather(
+                *(store.close() for store in self.opened), return_exceptions=True
+            )
+            if failure is not None
+        ]
+        self.opened.clear()
+        if failures:
+            raise failures[0]
 
     @abc.abstractmethod
     def _open(self) -> CacheStore: ...
@@ -84,13 +96,14 @@ class RedisBackend(Backend):
         self.namespace = f"test-{uuid.uuid4().hex[:8]}:"
 
     def _open(self) -> CacheStore:
-        return RedisStore(self.url, namespace=self.namespace)
+        # Not a test of Redis failing: room for a loaded machine (see COMFORTABLE_TIMEOUTS).
+        return RedisStore(self.url, namespace=self.namespace, **COMFORTABLE_TIMEOUTS)
 
     async def write_raw(self, key: str, data: bytes) -> None:
-        store = RedisStore(self.url, namespace=self.namespace)
+        async with RedisStore(self.url, namespace=self.namespace) as store:
+            entry_key = store.entry_key(key)  # the layout is the store's to say
         async with Redis.from_url(self.url) as redis:
-            await redis.set(store.entry_key(key), data, px=60_000)
-        await store.close()
+            await redis.set(entry_key, data, px=60_000)
 
 
 @pytest.fixture(params=["sqlite", "redis"])

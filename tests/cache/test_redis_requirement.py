@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_a_missing_redis_server_fails_the_suite_with_install_instructions() -> None:
     environment = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "redis"]

@@ -96,6 +96,7 @@ async def test_drop_expired_gives_the_space_back(tmp_path: Path) -> None:
     await store.close()
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_file(tmp_path: Path) -> None:
     path, rounds, max_bytes = str(tmp_path / "cache.db"), 500, 15_000
     context = multiprocessing.get_context("spawn")
@@ -122,6 +123,7 @@ async def _check_after_hammer(path: str, operations: int, max_bytes: int) -> Non
     await store.close()
 
 
+@pytest.mark.slow
 def test_a_killed_writer_leaves_only_whole_entries(tmp_path: Path) -> None:
     path = str(tmp_path / "cache.db")
     context = multiprocessing.get_context("spawn")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sleeve.cache import CacheStore
 from tests.cache.conftest import Backend
+from tests.concurrently import gather_all
 
 
 async def test_counters_start_empty(store: CacheStore) -> None:
@@ -31,7 +30,7 @@ async def test_counters_by_prefix(store: CacheStore) -> None:
 
 async def test_counters_are_shared_between_stores(backend: Backend) -> None:
     first, second = backend.open(), backend.open()
-    await asyncio.gather(*(store.incr("cache.hit") for store in (first, second) for _ in range(50)))
+    await gather_all(*(store.incr("cache.hit") for store in (first, second) for _ in range(50)))
     await second.incr("cache.miss", 7)
     assert await first.counters() == {"cache.hit": 100, "cache.miss": 7}
     assert await second.counters() == await first.counters()

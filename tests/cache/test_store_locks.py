@@ -6,6 +6,7 @@ import asyncio
 
 from sleeve.cache import CacheStore
 from tests.cache.conftest import Backend
+from tests.concurrently import gather_all
 
 
 async def test_a_lock_has_one_holder(store: CacheStore) -> None:
@@ -17,7 +18,7 @@ async def test_a_lock_has_one_holder(store: CacheStore) -> None:
 
 async def test_a_lock_has_one_holder_across_stores(backend: Backend) -> None:
     first, second = backend.open(), backend.open()
-    results = await asyncio.gather(
+    results = await gather_all(
         *(store.try_lock("fill", ttl=10) for store in (first, second) for _ in range(10))
     )
     assert len([token for token in results if token is not None]) == 1

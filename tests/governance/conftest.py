@@ -8,6 +8,7 @@ local backend, so for ``local`` every ``open()`` is that same object.
 from __future__ import annotations
 
 import abc
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -16,7 +17,7 @@ import pytest
 from sleeve.governance.limiter import LimiterBackend
 from sleeve.governance.local_limiter import LocalLimiterBackend
 from sleeve.governance.redis_limiter import RedisLimiterBackend
-from tests.cache.redis_server import INSTALL_HINT, RedisServer
+from tests.cache.redis_server import COMFORTABLE_TIMEOUTS, INSTALL_HINT, RedisServer
 
 KINDS = ["local", "redis"]
 
@@ -47,8 +48,18 @@ class Limits(abc.ABC):
         return backend
 
     async def close_all(self) -> None:
-        for backend in self.opened:
-            await backend.close()
+        """Close every backend opened, even when closing one fails (see the cache's
+        ``Backend.close_all``: a leaked socket fails a later test)."""
+        failures = [
+            failure
+            for failure in await asyncio.gather(
+                *(backend.close() for backend in self.opened), return_exceptions=True
+            )
+            if failure is not None
+        ]
+        self.opened.clear()
+        if failures:
+            raise failures[0]
 
     @abc.abstractmethod
     def _open(self) -> LimiterBackend: ...
@@ -74,7 +85,8 @@ class RedisLimits(Limits):
         self.namespace = f"test-{uuid.uuid4().hex[:8]}:"
 
     def _open(self) -> LimiterBackend:
-        return RedisLimiterBackend(self.url, namespace=self.namespace)
+        # Not a test of Redis failing: room for a loaded machine (see COMFORTABLE_TIMEOUTS).
+        return RedisLimiterBackend(self.url, namespace=self.namespace, **COMFORTABLE_TIMEOUTS)
 
 
 def open_limits(kind: str, request: pytest.FixtureRequest) -> Limits:

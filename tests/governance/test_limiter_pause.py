@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-
-import pytest
+import time
 
 from sleeve.governance.limiter import LimiterBackend
 
 
 async def test_a_pause_denies_everyone_until_it_ends(backend: LimiterBackend) -> None:
     limiter = backend.limiter("upstream", 5, 60.0)
+    before = time.monotonic()
     await limiter.pause(0.2)
     denied, peeked = await limiter.acquire(), await limiter.peek()
+    took = time.monotonic() - before
     assert (denied.admitted, denied.used, denied.remaining) == (False, 0, 5)
-    assert 0.19 < denied.retry_after <= 0.2
+    # The rest of the pause: 0.2 s less however long the two calls took (a busy machine
+    # may take a while), and a millisecond for Redis's clock.
+    assert 0.2 - took - 0.001 <= denied.retry_after <= 0.2
     assert not peeked.admitted
     await asyncio.sleep(denied.retry_after)
     assert (await limiter.acquire()).admitted
@@ -24,18 +27,19 @@ async def test_a_pause_is_extended_never_shortened(backend: LimiterBackend) -> N
     limiter = backend.limiter("upstream", 5, 60.0)
     await limiter.pause(30.0)
     await limiter.pause(10.0)
-    assert (await limiter.acquire()).retry_after == pytest.approx(30.0, abs=0.05)
+    # Seconds apart, so that the time the calls take on a busy machine does not matter.
+    assert 29 < (await limiter.acquire()).retry_after <= 30
     await limiter.pause(45.0)
-    assert (await limiter.peek()).retry_after == pytest.approx(45.0, abs=0.05)
+    assert 44 < (await limiter.peek()).retry_after <= 45
 
 
 async def test_a_denial_waits_for_the_later_of_window_and_pause(backend: LimiterBackend) -> None:
     limiter = backend.limiter("upstream", 1, 20.0)
     assert (await limiter.acquire()).admitted
     await limiter.pause(5.0)
-    assert (await limiter.acquire()).retry_after == pytest.approx(20.0, abs=0.05)
+    assert 19 < (await limiter.acquire()).retry_after <= 20
     await limiter.pause(50.0)
-    assert (await limiter.acquire()).retry_after == pytest.approx(50.0, abs=0.05)
+    assert 49 < (await limiter.acquire()).retry_after <= 50
 
 
 async def test_a_zero_pause_changes_nothing(backend: LimiterBackend) -> None:

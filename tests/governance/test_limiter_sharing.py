@@ -5,9 +5,8 @@ For Redis, ``limits.open()`` is a second backend object: another process's view.
 
 from __future__ import annotations
 
-import asyncio
-
 from sleeve.governance.limiter import LimiterBackend
+from tests.concurrently import gather_all
 from tests.governance.conftest import Limits
 
 
@@ -23,7 +22,7 @@ async def test_limiters_of_one_name_share_the_count(backend: LimiterBackend) -> 
 
 async def test_backends_share_counts_and_pauses(limits: Limits) -> None:
     here, there = limits.open().limiter("api", 4, 60.0), limits.open().limiter("api", 4, 60.0)
-    answers = await asyncio.gather(*(limiter.acquire() for limiter in (here, there) * 3))
+    answers = await gather_all(*(limiter.acquire() for limiter in (here, there) * 3))
     assert sorted(a.used for a in answers if a.admitted) == [1, 2, 3, 4]
     assert len([a for a in answers if not a.admitted]) == 2
     await here.reset()

@@ -15,6 +15,8 @@ import pytest
 from sleeve.images.blob_store import BlobStore
 from tests.images import blob_writer
 
+pytestmark = pytest.mark.slow  # each test spawns a Python process to kill
+
 SIZE = 8 << 20  # eight 1 MiB writes
 
 
