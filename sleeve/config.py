@@ -287,9 +287,10 @@ class ImagesSettings(_Section):
         "Discogs budget; leave it out for Discogs images only.",
     )
     cover_art_delivery: Literal["bytes", "redirect"] = Field(
-        "bytes",
-        description="Cover Art Archive images: the bytes, or a 307 to the kept copy "
-        "(/_sleeve/blobs/{digest}).",
+        "redirect",
+        description="Cover Art Archive images: a 307 to the kept copy "
+        "(/_sleeve/blobs/{digest}), as the archive itself answers with a 307, so that a "
+        "client that follows its protocol only changes the host; or the bytes at once.",
     )
     max_bytes: int = Field(20 << 20, gt=0, description="Largest image kept.")
 

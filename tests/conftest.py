@@ -79,7 +79,11 @@ def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverA
             "musicbrainz": {"base_url": f"{musicbrainz.url}/ws/2", "rate_limit": 1_000_000},
             "coverartarchive": {"base_url": coverart.url, "rate_limit": 1_000_000},
         },
-        "images": {"require_key": False, "allowed_hosts": [coverart.host]},
+        "images": {
+            "require_key": False,
+            "allowed_hosts": [coverart.host],
+            "cover_art_delivery": "bytes",  # what the tests that use it look at
+        },
     }
 
 

@@ -134,7 +134,7 @@ def test_release_group_functions(client: str, coverart: RunningCoverArt) -> None
     small = musicbrainzngs.get_release_group_image_front(RELEASE_GROUP_WITH_ART_MBID, size="250")
     assert jpeg_size(small) == (250, 250)
     # What the listing links to is the same file, kept once.
-    assert httpx.get(front["image"]).content == image
+    assert httpx.get(front["image"], follow_redirects=True).content == image
     assert coverart.emulator.download_calls == 2
 
 

@@ -65,6 +65,7 @@ def caa_settings(coverart: RunningCoverArt, store: pathlib.Path, **extra: Any) -
             "path": str(store),
             "require_key": False,
             "allowed_hosts": [coverart.host],
+            "cover_art_delivery": "bytes",  # what most tests here look at
         }
         | extra.pop("images", {}),
     }
@@ -678,7 +679,12 @@ def test_what_is_not_a_whole_image_is_refused_and_never_kept(
         "upstreams": {
             "coverartarchive": {"base_url": mirror_url, "rate_limit": 1_000_000, "attempts": 1}
         },
-        "images": {"path": str(images), "require_key": False, "allowed_hosts": [host]},
+        "images": {
+            "path": str(images),
+            "require_key": False,
+            "allowed_hosts": [host],
+            "cover_art_delivery": "bytes",
+        },
     }
     with gateway(CLOSED, **settings) as url:
         for image in ("back", "front-250", "front-500"):  # HTML, cut off, magic only
@@ -787,3 +793,22 @@ def test_redirect_delivery_points_at_the_kept_blob(
             assert "digest" in answer.json()["message"]
         missing = get(f"{url}/release/{RELEASE_WITHOUT_FRONT_MBID}/front")
         assert missing.status_code == 404
+
+
+def test_by_default_an_image_is_a_307_to_the_kept_copy_as_the_archive_answers(
+    coverart: RunningCoverArt, tmp_path: pathlib.Path
+) -> None:
+    """A client that follows the archive's protocol reads the redirect: only the host
+    changes (issue 11, item 16). The copy it is sent to never changes."""
+    settings = caa_settings(coverart, tmp_path / "images")
+    del settings["images"]["cover_art_delivery"]  # as shipped
+    with gateway(CLOSED, **settings) as url:
+        redirect = get(f"{url}/release/{MBID}/front-250")
+        assert redirect.status_code == 307 and redirect.content == b""
+        digest = redirect.headers["etag"].strip('"')
+        assert redirect.headers["location"] == f"{url}/_sleeve/blobs/{digest}"
+        followed = httpx.get(f"{url}/release/{MBID}/front-250", follow_redirects=True)
+        assert followed.status_code == 200
+        assert followed.headers["cache-control"] == IMMUTABLE
+        assert hashlib.sha256(followed.content).hexdigest() == digest
+        assert coverart.emulator.download_calls == 1

@@ -7,13 +7,17 @@ good answer kept earlier stands in for it (stale-if-error), even for a backgroun
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from aiohttp import web
 
-from tests.conftest import RunningEmulator
+from tests.conftest import RunningCoverArt, RunningEmulator
+from tests.emulators.discogs import EmulatorThread
+from tests.emulators.serving import serve_app
 from tests.servers import gateway
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -83,3 +87,69 @@ def test_a_background_refresh_never_replaces_a_good_answer_with_garbage(
         while 'detail="stale' in get(url, "/labels/1").headers["cache-status"]:
             assert time.monotonic() < deadline, "the refresh never landed"
             time.sleep(0.05)
+
+
+class HostileMusicBrainz:
+    """A MusicBrainz whose url-rels name "entities" by paths and queries, counting calls."""
+
+    BAD_IDS = ("../../hop/1?x=", "release/../../x", "", "ZZZZZZZZ-0000-0000-0000-000000000000")
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/ws/2/url", self._url)
+        app.router.add_get("/ws/2/release/{mbid}", self._release)
+        return app
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        async with serve_app(self.make_app(), host, port) as url:
+            yield url
+
+    async def _url(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        relations = [
+            {"target-type": kind, kind.replace("-", "_"): {"id": bad, "title": "x"}}
+            for bad in self.BAD_IDS
+            for kind in ("release", "release-group")
+        ]
+        body = {
+            "id": "5b3f1b7e-8c7a-4a62-9a0e-0a4f0b8c9d11",
+            "resource": "x",
+            "relations": relations,
+        }
+        return web.json_response(body)
+
+    async def _release(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        return web.json_response({"id": request.match_info["mbid"], "release-group": {"id": ".."}})
+
+
+def test_ids_in_musicbrainz_answers_are_checked_before_they_reach_a_path(
+    discogs: RunningEmulator, coverart: RunningCoverArt
+) -> None:
+    """A url-rel naming ``../../hop/1?x=`` must reach neither a link nor the archive, and
+    never stand in as a Discogs release's primary image (issue 11, item 7)."""
+    hostile = HostileMusicBrainz()
+    with EmulatorThread(hostile) as musicbrainz_url:  # type: ignore[arg-type]
+        settings = {
+            "upstreams": {
+                "musicbrainz": {"base_url": f"{musicbrainz_url}/ws/2", "rate_limit": 1_000_000},
+                "coverartarchive": {"base_url": coverart.url, "rate_limit": 1_000_000},
+            },
+            "images": {
+                "require_key": False,
+                "allowed_hosts": [coverart.host],
+                "sources": ["coverartarchive-release", "coverartarchive-release-group"],
+            },
+        }
+        with gateway(discogs.url, **settings) as url:
+            links = get(url, "/releases/1/musicbrainz")
+            assert links.status_code == 200
+            assert links.json()["musicbrainz"] == []
+            image = get(url, "/images/releases/1/0")
+            assert image.status_code in (404, 200)
+    assert hostile.calls >= 1
+    assert coverart.emulator.calls == 0, "nothing was asked of the archive"

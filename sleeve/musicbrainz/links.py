@@ -1,5 +1,8 @@
 """From a Discogs entity to its MusicBrainz counterparts, through MusicBrainz' url-rels.
 
+Ids are taken from MusicBrainz' answers, and an answer is not trusted: each must be an
+MBID, as the contract asks of clients, before it goes into a path or a link.
+
 MusicBrainz records Discogs pages as URL entities (``https://www.discogs.com/release/1``)
 related to releases, release groups, artists and labels; the reverse look-up
 ``/ws/2/url?resource=…&inc=…-rels`` finds them. It goes through the same cache and the
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .rules import MBID
 from .service import MusicBrainzService
 
 DISCOGS_WEB = "https://www.discogs.com"
@@ -48,11 +52,12 @@ class MusicBrainzLinks:
             return []
         wanted = DISCOGS_COLLECTIONS[collection][1]
         return [
-            MusicBrainzLink(wanted, target["id"], target.get("title") or target.get("name"))
+            MusicBrainzLink(wanted, mbid, _name(target))
             for relation in document.get("relations") or []
-            if _target_type(relation) == wanted
+            if isinstance(relation, dict)
+            and _target_type(relation) == wanted
             and isinstance(target := _target(relation), dict)
-            and isinstance(target.get("id"), str)
+            and (mbid := checked_mbid(target.get("id"))) is not None
         ]
 
     async def release_group_of(self, release_mbid: str) -> str | None:
@@ -61,7 +66,17 @@ class MusicBrainzLinks:
             f"/release/{release_mbid}", [("inc", "release-groups")], "release"
         )
         group = document.get("release-group") if isinstance(document, dict) else None
-        return group.get("id") if isinstance(group, dict) else None
+        return checked_mbid(group.get("id")) if isinstance(group, dict) else None
+
+
+def checked_mbid(value: object) -> str | None:
+    """``value`` if it is an MBID (lower-cased), else None: never a path of its own."""
+    return value.lower() if isinstance(value, str) and MBID.fullmatch(value) else None
+
+
+def _name(target: dict) -> str | None:
+    name = target.get("title") or target.get("name")
+    return name if isinstance(name, str) else None
 
 
 def _target_type(relation: dict) -> str:
