@@ -113,7 +113,7 @@ SPEC_PATH = contract_path()
 
 def create_app(settings: Settings) -> ASGIApp:
     """The gateway for ``settings``, as an ASGI app for any server."""
-    backends = open_backends(settings.cache)
+    backends = open_backends(settings.cache, settings.clients)
     shared = open_shared(settings, backends)
     services = build_services(settings, shared)
     contract = load_specification(SPEC_PATH)
@@ -133,7 +133,7 @@ def create_app(settings: Settings) -> ASGIApp:
             Middleware(
                 ClientLimitMiddleware,
                 _client_directory(settings.clients),
-                backends.limits,
+                backends.client_limits,
                 window=settings.clients.window,
             ),
             Middleware(HotPathMiddleware, shared.cache.rendered, shared.cache.count),
@@ -146,10 +146,17 @@ def create_app(settings: Settings) -> ASGIApp:
 
 @dataclass(frozen=True)
 class Backends:
-    """The cache store and the rate limits, and the one Redis pool they share (if any)."""
+    """The cache store, the rate limits and the one Redis pool they share (if any).
+
+    Upstream windows and budgets (``upstream_limits``: a few names, never forgotten) are
+    kept apart from client counts (``client_limits``: one name per caller, the least
+    recently seen forgotten past ``clients.max_tracked``), so that no amount of client
+    traffic can erase what sleeve has spent upstream.
+    """
 
     store: CacheStore
-    limits: LimiterBackend
+    upstream_limits: LimiterBackend
+    client_limits: LimiterBackend
     redis: RedisConnection | None = None
 
     async def close(self) -> None:
@@ -157,25 +164,31 @@ class Backends:
         async with contextlib.AsyncExitStack() as closing:
             if self.redis is not None:
                 closing.push_async_callback(self.redis.close)
-            closing.push_async_callback(self.limits.close)
+            closing.push_async_callback(self.upstream_limits.close)
+            closing.push_async_callback(self.client_limits.close)
             closing.push_async_callback(self.store.close)
 
 
-def open_backends(config: CacheSettings) -> Backends:
+def open_backends(config: CacheSettings, clients: ClientsSettings) -> Backends:
     """The configured backends: an embedded SQLite file and per-process limits, or one
     Redis (one pool) shared by many processes for both, with per-process limits to fall
     back on while it is away."""
+    tracked = clients.max_tracked
     if config.backend == "redis":
         from .cache.redis_store import RedisStore
         from .governance.redis_limiter import RedisLimiterBackend
 
         redis = RedisConnection(config.redis_url, max_connections=200)  # cache and limits
+        shared = RedisLimiterBackend(redis, namespace=config.namespace)
         return Backends(
             RedisStore(redis, namespace=config.namespace),
-            FallbackLimiterBackend(RedisLimiterBackend(redis, namespace=config.namespace)),
+            FallbackLimiterBackend(shared),
+            FallbackLimiterBackend(shared, LocalLimiterBackend(max_names=tracked)),
             redis,
         )
-    return Backends(open_store(config), LocalLimiterBackend())
+    return Backends(
+        open_store(config), LocalLimiterBackend(), LocalLimiterBackend(max_names=tracked)
+    )
 
 
 def open_store(config: CacheSettings) -> CacheStore:
@@ -197,7 +210,7 @@ def open_store(config: CacheSettings) -> CacheStore:
 class Shared:
     http: HttpClient
     cache: AnswerCache
-    limits: LimiterBackend
+    upstream_limits: LimiterBackend
     images: ImageStore
     public: PublicBase
 
@@ -224,7 +237,11 @@ def open_shared(settings: Settings, backends: Backends) -> Shared:
     )
     public_url = settings.server.public_url
     return Shared(
-        HttpClient(), cache, backends.limits, images, PublicBase(str(public_url or "") or None)
+        HttpClient(),
+        cache,
+        backends.upstream_limits,
+        images,
+        PublicBase(str(public_url or "") or None),
     )
 
 
@@ -249,7 +266,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         discogs_adapter,
         ProxiedUpstream(
             shared.cache,
-            _discogs_gate(upstreams.discogs, shared.limits, discogs_adapter.authenticated),
+            _discogs_gate(upstreams.discogs, shared.upstream_limits, discogs_adapter.authenticated),
             keep=DISCOGS_KEPT_HEADERS,
         ),
         public=shared.public,
@@ -261,7 +278,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             upstream_gate(
                 "MusicBrainz",
                 upstreams.musicbrainz,
-                shared.limits,
+                shared.upstream_limits,
                 remaining_header="X-RateLimit-Remaining",
             ),
         ),
@@ -271,7 +288,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         _adapter(CoverArtAdapter, shared.http, upstreams.coverartarchive),
         ProxiedUpstream(
             shared.cache,
-            upstream_gate("Cover Art Archive", upstreams.coverartarchive, shared.limits),
+            upstream_gate("Cover Art Archive", upstreams.coverartarchive, shared.upstream_limits),
             unreachable_status=503,  # the archive's contract: 503 whenever it is out of reach
             timeout_status=503,
         ),
@@ -348,7 +365,7 @@ def _discogs_images(
     config, upstream = settings.images, settings.upstreams.discogs
     budget = UpstreamGate(
         "Discogs images",
-        shared.limits.limiter("images:discogs", config.daily_budget, config.budget_window),
+        shared.upstream_limits.limiter("images:discogs", config.daily_budget, config.budget_window),
         # A short wait for a slot (a 429's pause, say); a spent day is refused at once.
         max_wait=min(upstream.max_wait, 5.0),
         breaker=_breaker(upstream),
@@ -373,7 +390,9 @@ def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing
     if config.base_url is None:
         return None
     adapter = _adapter(AcousticBrainzAdapter, shared.http, config)
-    upstream = ProxiedUpstream(shared.cache, upstream_gate("AcousticBrainz", config, shared.limits))
+    upstream = ProxiedUpstream(
+        shared.cache, upstream_gate("AcousticBrainz", config, shared.upstream_limits)
+    )
     return lambda path_and_query: upstream.fetched(partial(adapter.get, path_and_query))
 
 

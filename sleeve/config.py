@@ -320,6 +320,12 @@ class ClientsSettings(_Section):
     limit: int = Field(60, ge=1, description="Requests per window for a key.")
     anonymous_limit: int = Field(25, ge=1, description="Requests per window per address.")
     window: float = Field(60, gt=0, description="The moving window, in seconds.")
+    max_tracked: int = Field(
+        100_000,
+        ge=1,
+        description="Callers whose counts a process keeps; past it the least recently seen "
+        "one starts afresh (upstream limits are kept apart and never forgotten).",
+    )
     keys: list[ClientKeySettings] = Field(default_factory=list)
 
 
