@@ -47,6 +47,28 @@ async def test_fifty_concurrent_misses_across_two_processes_make_one_call(
 
 
 @pytest.mark.slow
+async def test_two_hundred_misses_over_two_processes_make_exactly_one_call_every_time(
+    two_gateways: list[str], discogs: RunningEmulator
+) -> None:
+    """No delay to hide a race: 200 identical misses split over two gateways, 20 times over
+    (a fresh release each time), and Discogs is asked exactly once each time (issue 11,
+    item 12). Whoever takes the fill lock looks at the store once more first: the
+    previous holder may have stored the answer a moment ago."""
+    releases = sorted(discogs.emulator.catalogue.releases)[:20]
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        for release in releases:
+            path = f"/releases/{release}"
+            answers = await asyncio.gather(
+                *(client.get(f"{two_gateways[i % 2]}{path}") for i in range(200))
+            )
+            assert {answer.status_code for answer in answers} == {200}
+    calls = {f"/releases/{release}": discogs.emulator.calls_by_path[f"/releases/{release}"]
+             for release in releases}  # fmt: skip
+    assert set(calls.values()) == {1}, calls
+
+
+@pytest.mark.slow
 def test_a_hit_in_one_process_serves_the_other(
     two_gateways: list[str], discogs: RunningEmulator
 ) -> None:
