@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from pydantic import SecretStr
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
@@ -48,7 +49,8 @@ from .edge.access_log import AccessLogMiddleware
 from .edge.allowed_methods import AllowedMethods
 from .edge.client_limits import ClientLimitMiddleware
 from .edge.error_responses import add_error_handlers
-from .edge.hot_path import HotPathMiddleware
+from .edge.hot_path import DeclaredQueries, HotPathMiddleware
+from .edge.request_guard import RequestGuardMiddleware
 from .governance.breaker import CircuitBreaker
 from .governance.clients import ClientDirectory
 from .governance.fallback import FallbackLimiterBackend
@@ -136,7 +138,18 @@ def create_app(settings: Settings) -> ASGIApp:
                 backends.client_limits,
                 window=settings.clients.window,
             ),
-            Middleware(HotPathMiddleware, shared.cache.rendered, shared.cache.count),
+            Middleware(
+                RequestGuardMiddleware,
+                contract.raw["paths"],
+                admin_token=_secret(settings.server.admin_token),
+                max_body_bytes=settings.server.max_body_bytes,
+            ),
+            Middleware(
+                HotPathMiddleware,
+                shared.cache.rendered,
+                shared.cache.count,
+                DeclaredQueries(contract.raw["paths"], contract.raw["components"]["parameters"]),
+            ),
         ],
     )
 
@@ -434,7 +447,6 @@ def _adapter_options(config: UpstreamSettings) -> dict[str, Any]:
 def build_handlers(
     settings: Settings, shared: Shared, services: Services, contract: OpenAPI31Specification
 ) -> tuple[object, ...]:
-    admin_token = settings.server.admin_token
     images = services.discogs_images
     return (
         DiscogsHandlers(services.discogs),
@@ -447,11 +459,7 @@ def build_handlers(
         MetaHandlers(contract.raw),
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),
         ImageStatsHandlers(shared.images.blobs, images.budget, shared.cache.counters),
-        GatewayHandlers(
-            shared.cache,
-            backend=settings.cache.backend,
-            admin_token=admin_token.get_secret_value() if admin_token else None,
-        ),
+        GatewayHandlers(shared.cache, backend=settings.cache.backend),
     )
 
 
@@ -483,6 +491,10 @@ def _lifespan(
             yield
 
     return lifespan
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _client_directory(config: ClientsSettings) -> ClientDirectory:

@@ -8,6 +8,7 @@ instead of being silently ignored. Upstream credentials are ``SecretStr``: they 
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import pathlib
@@ -69,6 +70,39 @@ class ServerSettings(_Section):
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin operations (cache purge); none disables them."
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (10.0.0.0/8) whose X-Forwarded-For/-Proto are "
+        "believed; from anyone else they are ignored. Empty: nobody's.",
+    )
+    max_body_bytes: int = Field(
+        64 << 10, ge=1, description="Largest request body read (413 past it)."
+    )
+    max_head_bytes: int = Field(
+        32 << 10,
+        ge=1024,
+        description="Largest request line and headers (431 past it); the contract's longest "
+        "valid query is 16 KB, like Discogs' own limit.",
+    )
+    head_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds for a request's head to arrive, else the connection closes.",
+    )
+    keep_alive: float = Field(5.0, gt=0, description="Seconds an idle connection is kept.")
+    max_connections: int = Field(
+        1000, ge=1, description="Connections and requests at once; past it, 503 at once."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or a network") from None
+        return entries
 
 
 class UpstreamSettings(_Section):

@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 
 from sleeve.app import create_app
+from sleeve.cli.serve import server_config
 from sleeve.config import Settings, load_settings, merge_into
 from tests.cache.redis_server import free_port
 
@@ -27,9 +28,13 @@ CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections 
 
 
 @contextmanager
-def serving(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def serving(
+    app: Any, *, timeout: float = 10.0, config: uvicorn.Config | None = None
+) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 (with ``config``, uvicorn's settings for
+    it, if given); yields its base URL."""
+    if config is None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -91,7 +96,10 @@ def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
         settings = gateway_settings(
             discogs_url, cache=cache, images=images, acousticbrainz=archive, **overrides
         )
-        with serving(create_app(settings)) as url:
+        app = create_app(settings)
+        # The server as `sleeve serve` configures it (bounds, forwarded headers), on port 0.
+        config = server_config(app, settings, host="127.0.0.1", port=0, log_level="warning")
+        with serving(app, config=config) as url:
             yield url
 
 

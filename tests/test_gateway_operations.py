@@ -31,7 +31,9 @@ def admin_gateway(discogs: RunningEmulator, tmp_path: pathlib.Path) -> Iterator[
 def test_health_reports_the_cache(gateway_url: str) -> None:
     health = httpx.get(f"{gateway_url}/_sleeve/health").json()
     assert health["status"] == "ok"
-    assert health["cache"] == {"backend": "sqlite", "healthy": True}
+    cache = health["cache"]
+    assert (cache["backend"], cache["healthy"]) == ("sqlite", True)
+    assert set(cache["remembered"]) == {"entries", "bytes"}
 
 
 def test_stats_count_outcomes_per_upstream_and_kind(admin_gateway: str) -> None:

@@ -31,4 +31,3 @@ def masked_url(url: str) -> str:
     )
     netloc = f"{userinfo}{at}{host}"
     return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-

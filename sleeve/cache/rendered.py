@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .keys import Kind
 
-__all__ = ["FAST_KEY", "RenderedAnswer", "RenderedAnswers"]
+__all__ = ["ENTRY_OVERHEAD", "FAST_KEY", "RenderedAnswer", "RenderedAnswers"]
 
 #: Where in ``scope["state"]`` the edge leaves a request's fast key (absent: not eligible).
 FAST_KEY = "sleeve.fast_key"
@@ -36,38 +36,68 @@ class RenderedAnswer:
     kind: Kind
 
 
+#: What an entry costs beyond its bytes (the dict slot, the objects): a rough, fair share.
+ENTRY_OVERHEAD = 400
+# Expired entries dropped per remember, from the least recently used end: a few, so that
+# no single request pays for a long sweep, and more than arrive, so they cannot pile up.
+_SWEEP = 8
+
+
 class RenderedAnswers:
     """An in-process map from fast keys to rendered answers, least recently used out
-    first, bounded in bytes of body (some answers are tiny, some pages are large)."""
+    first, bounded in entries and in bytes — whole entries: key, headers and body (a tiny
+    answer under a long key is not free) — and swept of what has expired."""
 
-    def __init__(self, *, max_bytes: int = 64 << 20, max_age: float = 5.0) -> None:
-        self._entries: OrderedDict[Hashable, RenderedAnswer] = OrderedDict()
+    def __init__(
+        self, *, max_bytes: int = 64 << 20, max_entries: int = 20_000, max_age: float = 5.0
+    ) -> None:
+        self._entries: OrderedDict[Hashable, tuple[RenderedAnswer, int]] = OrderedDict()
         self._max_bytes = max_bytes
+        self._max_entries = max_entries
         self._bytes = 0
         self.max_age = max_age
 
-    def remember(self, key: Hashable, answer: RenderedAnswer) -> None:
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(entries, bytes)`` held now."""
+        return len(self._entries), self._bytes
+
+    def remember(self, key: Hashable, answer: RenderedAnswer, now: float) -> None:
         self._forget(key)
-        self._entries[key] = answer
-        self._bytes += len(answer.body)
-        while self._bytes > self._max_bytes:
+        cost = _cost(key, answer)
+        self._entries[key] = (answer, cost)
+        self._bytes += cost
+        self._sweep(now)
+        while self._bytes > self._max_bytes or len(self._entries) > self._max_entries:
             self._forget(next(iter(self._entries)))
 
     def recall(self, key: Hashable, now: float) -> RenderedAnswer | None:
-        answer = self._entries.get(key)
-        if answer is None:
+        entry = self._entries.get(key)
+        if entry is None:
             return None
-        if now >= answer.serve_until:
+        if now >= entry[0].serve_until:
             self._forget(key)
             return None
         self._entries.move_to_end(key)
-        return answer
+        return entry[0]
 
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
 
+    def _sweep(self, now: float) -> None:
+        for key in [key for key, _ in zip(self._entries, range(_SWEEP), strict=False)]:
+            if self._entries[key][0].serve_until <= now:
+                self._forget(key)
+
     def _forget(self, key: Hashable) -> None:
-        answer = self._entries.pop(key, None)
-        if answer is not None:
-            self._bytes -= len(answer.body)
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[1]
+
+
+def _cost(key: Hashable, answer: RenderedAnswer) -> int:
+    parts = key if isinstance(key, tuple) else (key,)
+    key_bytes = sum(len(part) for part in parts if isinstance(part, bytes | str))
+    header_bytes = sum(len(name) + len(value) for name, value in answer.headers)
+    return ENTRY_OVERHEAD + key_bytes + header_bytes + len(answer.body)

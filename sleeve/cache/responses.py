@@ -97,4 +97,5 @@ def _remember(
             serve_until=min(stored.fresh_until, now + rendered.max_age),
             kind=served.kind,
         ),
+        now,
     )

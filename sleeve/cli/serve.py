@@ -1,4 +1,11 @@
-"""``sleeve serve``: run the gateway in uvicorn."""
+"""``sleeve serve``: run the gateway in uvicorn, with the edge's bounds.
+
+:func:`server_config` is the one place uvicorn is configured, used by ``sleeve serve`` and
+by the tests' servers alike: forwarded headers believed only from ``server.trusted_proxies``
+(uvicorn would believe them from 127.0.0.1), bounded request heads
+(:mod:`sleeve.edge.http_protocol`), keep-alive and concurrency limits, and no access log of
+uvicorn's own (``sleeve.access`` logs instead, with credentials redacted).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,9 @@ from typing import Any
 import uvicorn
 
 from ..config import Settings
+from ..edge.http_protocol import guarded_protocol
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "server_config"]
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -33,12 +41,25 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        log_level=level,
-        access_log=False,  # sleeve.access logs instead, with credentials redacted
-        lifespan="on",
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
     return 0
+
+
+def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
+    """uvicorn's settings for ``app`` as ``settings.server`` says; ``overrides`` win."""
+    server = settings.server
+    options: dict[str, Any] = {
+        "host": server.host,
+        "port": server.port,
+        "log_level": server.log_level,
+        "access_log": False,
+        "lifespan": "on",
+        "proxy_headers": bool(server.trusted_proxies),
+        "forwarded_allow_ips": list(server.trusted_proxies) or None,
+        "http": guarded_protocol(
+            max_head_bytes=server.max_head_bytes, head_timeout=server.head_timeout
+        ),
+        "timeout_keep_alive": server.keep_alive,
+        "limit_concurrency": server.max_connections,
+    }
+    return uvicorn.Config(app, **(options | overrides))

@@ -19,7 +19,7 @@ class AllowedMethods:
         # Literal paths before templated ones, as routing prefers them.
         ordered = sorted(paths.items(), key=lambda item: item[0].count("{"))
         self._routes = [
-            (_compiled(template), _allow(item)) for template, item in ordered if _allow(item)
+            (route_pattern(template), _allow(item)) for template, item in ordered if _allow(item)
         ]
 
     def for_path(self, path: str) -> str | None:
@@ -30,7 +30,8 @@ class AllowedMethods:
         return None
 
 
-def _compiled(template: str) -> re.Pattern[str]:
+def route_pattern(template: str) -> re.Pattern[str]:
+    """A path template (``/artists/{artist_id}``) as a regex, each parameter one segment."""
     parts = _PARAMETER.split(template)
     return re.compile("[^/]+".join(re.escape(part) for part in parts))
 

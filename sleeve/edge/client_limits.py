@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
 from ..governance.limiter import Admission, LimiterBackend
 from ..url_space import upstream_of
-from .error_dialects import render_error
+from .error_dialects import send_error
 
 UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
 POLICY = "sleeve"
@@ -67,7 +67,7 @@ class ClientLimitMiddleware:
             return
         client = self._directory.identify(scope)
         if isinstance(client, Refusal):
-            await _send_error(
+            await send_error(
                 scope,
                 send,
                 client.status,
@@ -85,7 +85,7 @@ class ClientLimitMiddleware:
                 f"Rate limit of {client.limit} requests per {self._window:g} s reached; "
                 f"retry in {retry_after} s."
             )
-            await _send_error(
+            await send_error(
                 scope, send, 429, message, [*headers, (b"retry-after", str(retry_after).encode())]
             )
             return
@@ -96,26 +96,3 @@ class ClientLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-async def _send_error(
-    scope: Scope, send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]]
-) -> None:
-    accept = next(
-        (value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"), None
-    )
-    body, content_type = render_error(
-        scope["path"], scope.get("query_string", b"").decode("latin-1"), accept, message
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -13,10 +13,12 @@ import json
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+from starlette.types import Scope, Send
+
 from ..musicbrainz.rules import representation
 from ..url_space import upstream_of
 
-__all__ = ["MUSICBRAINZ_HELP", "musicbrainz_xml_error", "render_error"]
+__all__ = ["MUSICBRAINZ_HELP", "musicbrainz_xml_error", "render_error", "send_error"]
 
 MUSICBRAINZ_HELP = "For usage, please see: https://musicbrainz.org/development/mmd"
 
@@ -42,3 +44,27 @@ def musicbrainz_xml_error(message: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<error><text>{escape(message)}</text><text>{escape(MUSICBRAINZ_HELP)}</text></error>"
     ).encode()
+
+
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    message: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer an error from plain ASGI middleware, before connexion: in the dialect of the
+    path's upstream, like every other error."""
+    accept = next(
+        (value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"), None
+    )
+    body, content_type = render_error(
+        scope["path"], scope.get("query_string", b"").decode("latin-1"), accept, message
+    )
+    start = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})

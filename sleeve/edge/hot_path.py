@@ -2,21 +2,27 @@
 was answered from the cache is answered again without running the stack behind it.
 
 connexion's middleware stack (routing, validation, error handling, the handler, the
-rendering of URLs) costs far more than a hit itself. A request that is *byte-identical*
-in what matters — method, path, query string, representation, host, ``If-None-Match``
-(every input the contract validates), no credentials — to one that went through all of
-it gets the same rendered bytes again (:mod:`sleeve.cache.rendered`), with its age and
-freshness recomputed. A request that misses here carries its fast key on (in
-``scope["state"]``) so that its answer can be remembered under it.
+rendering of URLs) costs far more than a hit itself. A request that is identical in
+everything its answer was made from — method, path, its declared query parameters (in
+any order), representation, scheme and host (the base of every URL in the answer),
+``If-None-Match`` — to one that went through all of it gets the same rendered bytes again
+(:mod:`sleeve.cache.rendered`), with its age and freshness recomputed. A request that
+misses here carries its fast key on (in ``scope["state"]``) so that its answer can be
+remembered under it.
 
-Requests with credentials of any kind (an ``Authorization`` header, ``token``/``key``/
-``secret`` in the query) never take this path: their answers are private.
+Never here: requests with credentials of any kind (an ``Authorization`` header, ``token``/
+``key``/``secret`` in the query: their answers are private), and requests with a query
+parameter the contract does not declare for the path (they go the whole way, so no
+made-up parameter can mint entries, and what an upstream's rules say of one still holds).
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,21 +30,58 @@ from ..adapters.discogs import CREDENTIAL_PARAMETERS
 from ..cache.http_caching import cache_status, freshness_headers, if_none_match
 from ..cache.keys import Kind
 from ..cache.rendered import FAST_KEY, RenderedAnswer, RenderedAnswers
+from .allowed_methods import route_pattern
 
-__all__ = ["FastKey", "HotPathMiddleware", "fast_key"]
+__all__ = ["DeclaredQueries", "FastKey", "HotPathMiddleware", "fast_key"]
 
 FastKey = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
 # Substrings, so also ``monkey=``: a false alarm only costs the slow path.
 _CREDENTIAL_MARKERS = tuple(f"{name}=".encode() for name in CREDENTIAL_PARAMETERS)
 
 
-def fast_key(scope: Scope) -> FastKey | None:
+class DeclaredQueries:
+    """The query parameters the contract declares for each ``GET`` path, found with one
+    regex for all of them (literal paths before templated ones, as routing prefers)."""
+
+    def __init__(self, paths: Mapping[str, Mapping[str, Any]], parameters: Mapping) -> None:
+        ordered = sorted(
+            (template for template, item in paths.items() if "get" in item),
+            key=lambda template: template.count("{"),
+        )
+        self._names = [_query_names(paths[template]["get"], parameters) for template in ordered]
+        self._routes = re.compile(
+            "|".join(f"(?P<r{i}>{route_pattern(t).pattern})" for i, t in enumerate(ordered))
+        )
+
+    def names(self, path: str) -> frozenset[str] | None:
+        """What ``path``'s operation declares, or None when no ``GET`` path matches."""
+        match = self._routes.fullmatch(path)
+        return None if match is None else self._names[int(match.lastgroup[1:])]  # type: ignore[index]
+
+
+def _query_names(operation: Mapping[str, Any], parameters: Mapping) -> frozenset[str]:
+    declared = []
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = parameters[parameter["$ref"].rsplit("/", 1)[1]]
+        if parameter["in"] == "query":
+            declared.append(parameter["name"])
+    return frozenset(declared)
+
+
+def fast_key(scope: Scope, declared: DeclaredQueries) -> FastKey | None:
     """What identifies a request here, or ``None`` if it may not take the fast path."""
     if scope["type"] != "http" or scope["method"] != "GET":
         return None
-    query: bytes = scope.get("query_string", b"")
-    if any(marker in query for marker in _CREDENTIAL_MARKERS):
-        return None
+    raw: bytes = scope.get("query_string", b"")
+    query = b""
+    if raw:
+        if any(marker in raw for marker in _CREDENTIAL_MARKERS):
+            return None
+        normalised = _declared_query(scope["path"], raw, declared)
+        if normalised is None:
+            return None
+        query = normalised
     accept = host = condition = b""
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -50,7 +93,17 @@ def fast_key(scope: Scope) -> FastKey | None:
         elif name == b"if-none-match":  # a declared parameter: part of what was validated
             condition = value
     path = scope["path"].encode()
-    return (path, query, accept, host, scope.get("root_path", "").encode(), condition)
+    base = (scope.get("scheme", "http") + scope.get("root_path", "")).encode()
+    return (path, query, accept, host, base, condition)
+
+
+def _declared_query(path: str, query: bytes, declared: DeclaredQueries) -> bytes | None:
+    """The query in one spelling (sorted, re-encoded), if every name in it is declared."""
+    names = declared.names(path)
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    if names is None or not {name for name, _ in pairs} <= names:
+        return None
+    return urlencode(sorted(pairs)).encode("latin-1")
 
 
 class HotPathMiddleware:
@@ -65,15 +118,17 @@ class HotPathMiddleware:
         app: ASGIApp,
         answers: RenderedAnswers,
         count: Callable[[Kind, str], None],
+        declared: DeclaredQueries,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self._answers = answers
         self._count = count
+        self._declared = declared
         self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = fast_key(scope)
+        key = fast_key(scope, self._declared)
         if key is None:
             await self.app(scope, receive, send)
             return

@@ -94,6 +94,20 @@ def invalid_item(schema: dict[str, Any], value: Any) -> str | None:
 
 
 _MISSING = object()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _unsafe_segment(name: str, value: Any) -> str | None:
+    """What no path parameter may be, whatever its schema: a dot-segment (``.``, ``..``:
+    clients and HTTP libraries resolve those, so the upstream would be asked for another
+    path) or text with control characters (a ``\\n`` ends a pattern's ``$`` early)."""
+    if not isinstance(value, str):
+        return None
+    if value in (".", ".."):
+        return f"Path parameter '{name}' must not be {value!r}: a dot-segment is not a value"
+    if _CONTROL.search(value):
+        return f"Path parameter '{name}' must not contain control characters"
+    return None
 
 
 class ParameterValidator2020(ParameterValidator):
@@ -103,7 +117,8 @@ class ParameterValidator2020(ParameterValidator):
         return self._check("query", request.query_params.get(param["name"], _MISSING), param)
 
     def validate_path_parameter(self, param: dict[str, Any], request: Any) -> str | None:
-        return self._check("path", request.path_params.get(param["name"], _MISSING), param)
+        value = request.path_params.get(param["name"], _MISSING)
+        return _unsafe_segment(param["name"], value) or self._check("path", value, param)
 
     def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         raw = request.headers.get(param["name"])
@@ -147,8 +162,12 @@ class JSONRequestBodyValidator2020(JSONRequestBodyValidator):
             return None
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise BadRequestProblem(detail=f"Request body is not JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequestProblem(detail="Request body nests too deeply.") from None
+        except ValueError:  # e.g. an integer of thousands of digits
+            raise BadRequestProblem(detail="Request body holds a number too long.") from None
 
     def _validate(self, body: Any) -> dict | None:
         if not self._nullable and body is None:

@@ -252,7 +252,7 @@ async def test_a_purge_drops_stored_and_remembered_answers(
     cache: AnswerCache, upstream: Upstream
 ) -> None:
     await cache.get(KEY, KIND, upstream.fetch)
-    cache.rendered.remember("fast", RenderedAnswer(b"x", (), '"e"', 0, 9e9, 9e9, KIND))
+    cache.rendered.remember("fast", RenderedAnswer(b"x", (), '"e"', 0, 9e9, 9e9, KIND), now=0)
     assert await cache.purge(["discogs:GET:/artists/"]) == 1
     assert cache.rendered.recall("fast", 0) is None
     assert (await cache.get(KEY, KIND, upstream.fetch)).outcome == "miss"
