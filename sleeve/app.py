@@ -348,6 +348,7 @@ def upstream_gate(
         breaker=_breaker(config),
         retry=RetryPolicy(max_attempts=config.attempts),
         remaining_header=remaining_header,
+        hold=config.timeout + 1.0,  # an attempt's slot is held until its answer is back
     )
 
 
@@ -384,6 +385,7 @@ def _discogs_images(
         breaker=_breaker(upstream),
         retry=RetryPolicy(max_attempts=1),  # each attempt spends a unit of a scarce budget
         limit_name="daily image budget",
+        hold=upstream.timeout + 1.0,
     )
     return DiscogsImages(
         discogs,

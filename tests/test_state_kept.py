@@ -3,13 +3,18 @@ survives any amount of client traffic, and concurrent misses cost one call."""
 
 from __future__ import annotations
 
+import asyncio
+import pathlib
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.cache.redis_server import RedisServer
 from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.servers import gateway
+from tests.emulators.slow_network import SlowNetwork
+from tests.servers import gateway, gateway_processes
+from tests.test_governance import busiest_window
 
 LIMIT, WINDOW = 5, 60.0
 
@@ -20,6 +25,13 @@ def strict_discogs() -> Iterator[tuple[DiscogsEmulator, str]]:
     emulator = DiscogsEmulator(rate_limit=LIMIT, window_seconds=WINDOW)
     with EmulatorThread(emulator) as url:
         yield emulator, url
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.kill()
 
 
 def from_address(address: str) -> httpx.Client:
@@ -47,3 +59,37 @@ def test_client_traffic_never_evicts_the_upstream_window(
     assert sixth.status_code == 503, "the window was forgotten: a 6th call went out"
     assert "rate limit" in sixth.json()["message"]
     assert emulator.calls == LIMIT
+
+
+@pytest.mark.slow
+async def test_a_slow_network_never_squeezes_more_calls_into_an_upstream_window(
+    redis: RedisServer, tmp_path: pathlib.Path
+) -> None:
+    """Two gateways sharing Redis, a Discogs of 10 calls per 2 s, and half the
+    connections 1 s slow: every slot counts from its answer, so Discogs never sees more
+    than 10 in any 2 s of its own, and so never refuses one (a refusal would show as a
+    repeated path: sleeve's retry)."""
+    limit, window = 10, 2.0
+    emulator = DiscogsEmulator(rate_limit=limit, window_seconds=window)
+    settings = {
+        "SLEEVE_UPSTREAMS__DISCOGS__RATE_LIMIT": str(limit),
+        "SLEEVE_UPSTREAMS__DISCOGS__WINDOW": str(window),
+        "SLEEVE_UPSTREAMS__DISCOGS__WINDOW_MARGIN": "0",  # the promise must not need one
+        "SLEEVE_UPSTREAMS__DISCOGS__MAX_WAIT": "60",
+    }
+    with EmulatorThread(emulator) as discogs_url:
+        network = SlowNetwork(discogs_url, delay=1.0)
+        with EmulatorThread(network) as slow_url:  # type: ignore[arg-type]
+            logs = [tmp_path / "a.log", tmp_path / "b.log"]
+            with gateway_processes(slow_url, redis.url, logs, **settings) as gateways:
+                ids = sorted(emulator.catalogue.releases)[:30]
+                async with httpx.AsyncClient(timeout=120) as client:
+                    answers = await asyncio.gather(
+                        *(client.get(f"{gateways[i % 2]}/releases/{release}")
+                          for i, release in enumerate(ids))
+                    )  # fmt: skip
+    assert [answer.status_code for answer in answers] == [200] * len(ids)
+    assert network.slow_connections > 0
+    repeated = [path for path, calls in emulator.calls_by_path.items() if calls > 1]
+    assert not repeated, "Discogs refused a call: more than its limit arrived in a window"
+    assert busiest_window(emulator.arrival_times(), window) <= limit

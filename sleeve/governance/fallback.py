@@ -10,6 +10,8 @@ answers again, so it holds whichever of them answers next.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import time
 
@@ -21,6 +23,15 @@ from .sliding_window import pause_length
 __all__ = ["FallbackLimiterBackend"]
 
 logger = logging.getLogger("sleeve.governance")
+
+_SHARED, _LOCAL = "s", "l"
+
+
+def _marked(admission: Admission, where: str) -> Admission:
+    """The admission, its ticket saying which backend holds the slot."""
+    if admission.ticket is None:
+        return admission
+    return dataclasses.replace(admission, ticket=f"{where}:{admission.ticket}")
 
 
 class FallbackLimiterBackend(LimiterBackend):
@@ -61,15 +72,24 @@ class _FallbackLimiter(RateLimiter):
         super().__init__(shared.name, shared.limit, shared.window)
         self._backend, self._shared, self._local = backend, shared, local
 
-    async def acquire(self, *, reserve: int = 0) -> Admission:
+    async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
         try:
             await self._hand_over_missed_pause()
-            admission = await self._shared.acquire(reserve=reserve)
+            admission = await self._shared.acquire(reserve=reserve, hold=hold)
         except StoreUnavailable as exc:
             self._backend._note(shared_answered=False, why=exc)
-            return await self._local.acquire(reserve=reserve)
+            return _marked(await self._local.acquire(reserve=reserve, hold=hold), _LOCAL)
         self._backend._note(shared_answered=True)
-        return admission
+        return _marked(admission, _SHARED)
+
+    async def release(self, ticket: str) -> None:
+        """To whichever admitted it; a shared one Redis cannot take now ends by its hold."""
+        where, _, inner = ticket.partition(":")
+        if where == _LOCAL:
+            await self._local.release(inner)
+            return
+        with contextlib.suppress(StoreUnavailable):
+            await self._shared.release(inner)
 
     async def peek(self, *, reserve: int = 0) -> Admission:
         try:

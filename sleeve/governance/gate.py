@@ -10,9 +10,12 @@ For each call, in order:
    (:mod:`.fallback`), or per process for the embedded default), waiting for one up to the caller's
    deadline; callers of one process take turns at it (:mod:`.turns`), clients before
    background work, which also leaves ``reserve`` slots for clients;
-3. the call itself; a 429 **pauses** the limiter for the ``Retry-After`` asked (for every
-   process), and the upstream's ``X-…-Remaining: 0`` while sleeve's own count says there
-   is room (someone else is spending the same upstream budget) makes it wait a slot's time;
+3. the call itself, holding its slot until the answer (or the failure) is back: the slot
+   counts from then, so however slowly the call travels, no window the upstream sees
+   holds more than the limit (:mod:`.limiter`, "held slots"); a 429 **pauses** the
+   limiter for the ``Retry-After`` asked (for every process), and the upstream's
+   ``X-…-Remaining: 0`` while sleeve's own count says there is room (someone else is
+   spending the same upstream budget) makes it wait a slot's time;
 4. **retries** with exponential backoff and full jitter for timeouts, unreachable, 429 and
    5xx answers, within a retry budget and the deadline.
 
@@ -65,10 +68,12 @@ class UpstreamGate:
         remaining_header: str | None = None,
         background_reserve: int | None = None,
         limit_name: str = "rate limit",
+        hold: float = 30.0,
     ) -> None:
         self.upstream = upstream
         self.limiter = limiter
         self._limit_name = limit_name
+        self._hold = hold  # the longest one attempt can take: its slot is held that long
         self._max_wait = max_wait
         self.breaker = breaker or CircuitBreaker()
         self._retry = retry or RetryPolicy()
@@ -87,15 +92,20 @@ class UpstreamGate:
         attempt = 1
         while True:
             self._check_breaker()
-            await self._take_slot(deadline)
+            ticket = await self._take_slot(deadline)
             try:
                 answer = await fetch()
             except _FAILURES as exc:
+                await self._release(ticket)
                 self.breaker.record_failure()
                 if not await self._backoff(attempt, deadline, error=True, retry_after=None):
                     raise
                 logger.info("%s call failed (%s); retrying", self.upstream, exc)
+            except BaseException:
+                await self._release(ticket)
+                raise
             else:
+                await self._release(ticket)
                 await self._learn(answer)
                 if not await self._backoff(
                     attempt, deadline, status=answer.status, retry_after=_retry_after(answer)
@@ -113,8 +123,8 @@ class UpstreamGate:
                 self.breaker.retry_after(),
             )
 
-    async def _take_slot(self, deadline: float) -> None:
-        """A slot from the limiter, asking it only when it is this caller's turn."""
+    async def _take_slot(self, deadline: float) -> str | None:
+        """A held slot from the limiter (its ticket), asking only in this caller's turn."""
         background = current_priority() is Priority.BACKGROUND
         if not await self._turns.acquire(int(background), deadline - time.monotonic()):
             wait = self.limiter.window / self.limiter.limit * (1 + self._turns.waiting)
@@ -122,14 +132,20 @@ class UpstreamGate:
         try:
             reserve = self._reserve if background else 0
             while True:
-                admission = await self.limiter.acquire(reserve=reserve)
+                admission = await self.limiter.acquire(reserve=reserve, hold=self._hold)
                 if admission.admitted:
-                    return
+                    return admission.ticket
                 if admission.retry_after > deadline - time.monotonic():
                     raise self._busy(self._why_not(admission, reserve), admission.retry_after)
                 await asyncio.sleep(admission.retry_after)
         finally:
             self._turns.release()
+
+    async def _release(self, ticket: str | None) -> None:
+        """The call is over: its slot counts from now. Failing that, it ends by its hold."""
+        if ticket is not None:
+            with contextlib.suppress(StoreUnavailable):
+                await self.limiter.release(ticket)
 
     def _why_not(self, admission: Admission, reserve: int) -> str:
         """A refusal in words: the limit spent (for this caller), or a pause the upstream

@@ -5,6 +5,15 @@ A limit is a **sliding-window log**: at most ``limit`` admissions in *any* inter
 or GCRA would let ``2 * limit`` through in some window: once the bucket is full, ``limit``
 calls at the end of one window plus ``limit`` at the start of the next.
 
+**Held slots.** An upstream counts a call when it *arrives*, which may be any time
+between sleeve sending it and its answer coming back (a slow connect, a retransmit). A
+slot taken with ``hold`` counts as if it were taken at ``now + hold`` until it is
+released, and from then as taken at its release: so an admission
+counts from when its answer (or failure) came back, in-flight calls hold their slots, and
+no window the upstream can see holds more than the limit, whatever the transit delay.
+``hold`` is the longest a call can take (its timeout): a holder that crashes frees its
+slot ``hold + window`` later at the latest.
+
 The gate (upstream calls) and the client limits are written once against
 :class:`RateLimiter`; the backends only keep the log:
 :class:`~sleeve.governance.local_limiter.LocalLimiterBackend` per process and
@@ -41,6 +50,7 @@ class Admission:
     denied, until enough admissions have left the window or the pause ends, whichever
     is later.
     ``reset``: seconds until the window is completely empty again (0 if it is empty).
+    ``ticket``: what :meth:`RateLimiter.release` takes, for a slot admitted with a hold.
     """
 
     admitted: bool
@@ -48,6 +58,7 @@ class Admission:
     remaining: int
     retry_after: float
     reset: float
+    ticket: str | None = None
 
 
 class RateLimiter(abc.ABC):
@@ -78,13 +89,20 @@ class RateLimiter(abc.ABC):
         self.window = float(window)
 
     @abc.abstractmethod
-    async def acquire(self, *, reserve: int = 0) -> Admission:
+    async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
         """Admit and record one call iff fewer than ``limit - reserve`` admissions are in
         the window and no pause is running.
 
         ``reserve`` keeps slots free for others: background work passes a few so that
         clients still find room. A ``reserve`` of ``limit`` or more is never admitted.
+        ``hold`` > 0 takes a held slot (see the module's docstring): release it with the
+        admission's ``ticket`` when the call is over.
         """
+
+    @abc.abstractmethod
+    async def release(self, ticket: str) -> None:
+        """The held slot ``ticket`` counts from now: its call is over. Releasing a slot
+        that left the window, or twice, does nothing."""
 
     @abc.abstractmethod
     async def peek(self, *, reserve: int = 0) -> Admission:

@@ -3,8 +3,9 @@
 Right for one worker, and as the fallback while Redis is away. With N processes each
 keeps its own count, so together they may admit N times the limit.
 
-Each name keeps a deque of its admission times on ``time.monotonic``, never longer than
-its ``limit``. Memory stays bounded when names are many and short-lived (one per client
+Each name keeps its admissions, sorted by the time they count from (``time.monotonic``;
+a held slot counts from ``now + hold`` until released, then from its release), never more
+than its ``limit``. Memory stays bounded when names are many and short-lived (one per client
 address): names are kept in least-recently-used order, every call drops up to
 ``_SWEEP`` idle ones (empty window, no pause) from the old end, and past ``max_names`` the
 least recently used name is forgotten even if its window is not empty, which lets that
@@ -16,9 +17,12 @@ call is atomic with respect to other tasks.
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import itertools
 import math
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
 from .limiter import Admission, LimiterBackend, RateLimiter
 from .sliding_window import admits, answer, blocking_rank, check_reserve, pause_length
@@ -34,18 +38,27 @@ class _Log:
     __slots__ = ("paused_until", "times", "window")
 
     def __init__(self, window: float) -> None:
-        self.times: deque[float] = deque()
+        self.times: list[tuple[float, int]] = []  # (counts from, serial), sorted
         self.window = window
         self.paused_until = -math.inf
 
     def prune(self, now: float) -> None:
-        horizon, times = now - self.window, self.times
-        while times and times[0] <= horizon:
-            times.popleft()
+        cut = bisect.bisect_right(self.times, (now - self.window, math.inf))
+        if cut:
+            del self.times[:cut]
 
     def idle(self, now: float) -> bool:
-        emptied = not self.times or self.times[-1] <= now - self.window
+        emptied = not self.times or self.times[-1][0] <= now - self.window
         return emptied and self.paused_until <= now
+
+    def release(self, serial: int, now: float) -> None:
+        """The held admission ``serial`` counts from ``now`` (if it is still here)."""
+        for index, (counts_from, held) in enumerate(self.times):
+            if held == serial:
+                if counts_from > now:
+                    del self.times[index]
+                    bisect.insort(self.times, (now, serial))
+                return
 
 
 class LocalLimiterBackend(LimiterBackend):
@@ -56,6 +69,7 @@ class LocalLimiterBackend(LimiterBackend):
             raise ValueError(f"max_names must be at least 1, not {max_names!r}")
         self._logs: OrderedDict[str, _Log] = OrderedDict()
         self._max_names = max_names
+        self._serials = itertools.count()
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
         return _LocalLimiter(self, name, limit, window)
@@ -106,15 +120,21 @@ class _LocalLimiter(RateLimiter):
         super().__init__(name, limit, window)
         self._backend = backend
 
-    async def acquire(self, *, reserve: int = 0) -> Admission:
+    async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
         check_reserve(reserve)
         now = time.monotonic()
-        return self._decide(self._backend._log(self.name, self.window, now), now, reserve, True)
+        log = self._backend._log(self.name, self.window, now)
+        return self._decide(log, now, reserve, record=True, hold=hold)
+
+    async def release(self, ticket: str) -> None:
+        log = self._backend._find(self.name)
+        if log is not None:
+            log.release(int(ticket), time.monotonic())
 
     async def peek(self, *, reserve: int = 0) -> Admission:
         check_reserve(reserve)
         log = self._backend._find(self.name) or _Log(self.window)
-        return self._decide(log, time.monotonic(), reserve, False)
+        return self._decide(log, time.monotonic(), reserve, record=False)
 
     async def pause(self, seconds: float) -> None:
         seconds = pause_length(seconds)
@@ -127,16 +147,24 @@ class _LocalLimiter(RateLimiter):
     async def reset(self) -> None:
         self._backend._forget(self.name)
 
-    def _decide(self, log: _Log, now: float, reserve: int, record: bool) -> Admission:
+    def _decide(
+        self, log: _Log, now: float, reserve: int, *, record: bool, hold: float = 0.0
+    ) -> Admission:
         log.prune(now)
         times, limit, window = log.times, self.limit, self.window
         live, paused = len(times), log.paused_until > now
         if admits(live, limit, reserve, paused=paused):
+            ticket = None
+            counts_from = now + max(0.0, hold)
             if record:
-                times.append(now)
-            return answer(
-                admitted=True, live=live + 1, limit=limit, window=window, now=now, newest=now
+                serial = next(self._backend._serials)
+                bisect.insort(times, (counts_from, serial))
+                ticket = str(serial) if hold > 0 else None
+            newest = max(counts_from, times[-1][0]) if times else counts_from
+            admitted = answer(
+                admitted=True, live=live + 1, limit=limit, window=window, now=now, newest=newest
             )
+            return dataclasses.replace(admitted, ticket=ticket)
         rank = blocking_rank(live, limit, reserve)
         return answer(
             admitted=False,
@@ -144,7 +172,7 @@ class _LocalLimiter(RateLimiter):
             limit=limit,
             window=window,
             now=now,
-            blocking=None if rank is None else times[rank],
-            newest=times[-1] if times else None,
+            blocking=None if rank is None else times[rank][0],
+            newest=times[-1][0] if times else None,
             paused_until=log.paused_until if paused else None,
         )

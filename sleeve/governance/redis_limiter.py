@@ -27,6 +27,7 @@ two keys, which Cluster would place in different slots.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import secrets
@@ -63,6 +64,14 @@ local function pause_end(key)
     return tonumber(redis.call('GET', key) or '0')
 end
 
+-- Keep the log at least ``ms`` longer: never shorten it (a held slot counts from a time
+-- to come, and must outlive the others' expiry).
+local function keep_for(key, ms)
+    if redis.call('PTTL', key) < tonumber(ms) then
+        redis.call('PEXPIRE', key, ms)
+    end
+end
+
 local function denied(key, first, live, now, paused_until, allowance)
     local blocking, newest = -1, -1
     if live > 0 then
@@ -75,23 +84,42 @@ local function denied(key, first, live, now, paused_until, allowance)
 end
 """
 
-# KEYS: log, pause. ARGV: limit, window µs, reserve, member suffix, window ms (rounded up).
-# Forget admissions that left the window, then record this one if it fits; the log
-# lives a window past its newest admission.
+# KEYS: log, pause. ARGV: limit, window µs, reserve, member suffix, window ms (rounded up),
+# hold µs. Forget admissions that left the window, then record this one if it fits,
+# counting from now + hold; the log lives a window past its newest admission. Replies
+# {1, live, now, -1, newest, pause end, member}.
 _ACQUIRE = (
     _COMMON
     + """
 local allowance = tonumber(ARGV[1]) - tonumber(ARGV[3])
 local now = clock()
+local hold = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', exact(now - tonumber(ARGV[2])))
 local live = redis.call('ZCARD', KEYS[1])
 local paused_until = pause_end(KEYS[2])
 if paused_until <= now and live < allowance then
-    redis.call('ZADD', KEYS[1], exact(now), exact(now) .. ':' .. ARGV[4])
-    redis.call('PEXPIRE', KEYS[1], ARGV[5])
-    return {1, live + 1, now, -1, now, paused_until}
+    local member = exact(now) .. ':' .. ARGV[4]
+    redis.call('ZADD', KEYS[1], exact(now + hold), member)
+    keep_for(KEYS[1], exact(tonumber(ARGV[5]) + math.ceil(hold / 1000)))
+    local newest = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+    return {1, live + 1, now, -1, newest, paused_until, member}
 end
 return denied(KEYS[1], 0, live, now, paused_until, allowance)
+"""
+)
+
+# KEYS: log. ARGV: member, window ms. A held admission counts from now, if it is still in
+# the log and counted from later (XX: never re-adds one that left).
+_RELEASE = (
+    _COMMON
+    + """
+local now = clock()
+local counts_from = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if counts_from and tonumber(counts_from) > now then
+    redis.call('ZADD', KEYS[1], 'XX', exact(now), ARGV[1])
+    keep_for(KEYS[1], ARGV[2])
+end
+return 0
 """
 )
 
@@ -161,6 +189,7 @@ class RedisLimiterBackend(LimiterBackend):
         self._redis = self._connection.redis
         self._prefix = key_bytes(namespace)
         self._acquire = self._redis.register_script(_ACQUIRE)
+        self._release = self._redis.register_script(_RELEASE)
         self._peek = self._redis.register_script(_PEEK)
         self._pause = self._redis.register_script(_PAUSE)
         self._id = secrets.token_hex(6)
@@ -202,12 +231,26 @@ class _RedisLimiter(RateLimiter):
         self._window_us = max(1, round(self.window * 1e6))
         self._expire_ms = math.ceil(self._window_us / 1000)
 
-    async def acquire(self, *, reserve: int = 0) -> Admission:
+    async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
         check_reserve(reserve)
         backend = self._backend
         suffix = backend._member_suffix()
-        args: list[int | str] = [self.limit, self._window_us, reserve, suffix, self._expire_ms]
-        return self._answer(await backend._call(backend._acquire(keys=self._keys, args=args)))
+        hold_us = max(0, math.ceil(hold * 1e6))
+        args: list[int | str] = [
+            self.limit, self._window_us, reserve, suffix, self._expire_ms, hold_us,
+        ]  # fmt: skip
+        reply = await backend._call(backend._acquire(keys=self._keys, args=args))
+        admission = self._answer(reply[:6])
+        if admission.admitted and hold_us:
+            member = reply[6]
+            ticket = member.decode() if isinstance(member, bytes) else str(member)
+            return dataclasses.replace(admission, ticket=ticket)
+        return admission
+
+    async def release(self, ticket: str) -> None:
+        backend = self._backend
+        args: list[int | str] = [ticket, self._expire_ms]
+        await backend._call(backend._release(keys=self._keys[:1], args=args))
 
     async def peek(self, *, reserve: int = 0) -> Admission:
         check_reserve(reserve)

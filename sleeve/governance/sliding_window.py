@@ -70,6 +70,8 @@ def answer(
     """
     remaining = max(0, limit - live)
     reset = 0.0 if newest is None else max(0.0, (newest - now) + window)
+    if blocking is not None:
+        blocking = min(blocking, now)  # a held slot may be released any moment: hope so
     if admitted:
         return Admission(True, live, remaining, 0.0, reset)
     retry_after = _retry_after(now, window, blocking, paused_until)
