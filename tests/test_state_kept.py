@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -93,3 +94,42 @@ async def test_a_slow_network_never_squeezes_more_calls_into_an_upstream_window(
     repeated = [path for path, calls in emulator.calls_by_path.items() if calls > 1]
     assert not repeated, "Discogs refused a call: more than its limit arrived in a window"
     assert busiest_window(emulator.arrival_times(), window) <= limit
+
+
+@pytest.mark.slow
+def test_a_stalled_redis_stalls_nothing_and_is_logged_once(
+    redis: RedisServer, tmp_path: pathlib.Path
+) -> None:
+    """Redis frozen (SIGSTOP) under two gateways: each request pays at most one Redis
+    timeout per rest, not one per round trip, and each process logs the outage once and
+    its end once (issue 11, item 11)."""
+    emulator = DiscogsEmulator(rate_limit=1_000_000, anonymous_rate_limit=1_000_000)
+    with EmulatorThread(emulator) as discogs_url:
+        logs = [tmp_path / "a.log", tmp_path / "b.log"]
+        with gateway_processes(discogs_url, redis.url, logs) as gateways:
+            releases = sorted(emulator.catalogue.releases)[:7]
+            for gateway_url in gateways:  # warm: answers cached, remembered
+                assert httpx.get(f"{gateway_url}/releases/1", timeout=10).status_code == 200
+            redis.pause()
+            try:
+                started = time.monotonic()
+                statuses = [
+                    httpx.get(
+                        f"{gateways[i % 2]}/releases/{releases[i % 7]}", timeout=20
+                    ).status_code
+                    for i in range(40)
+                ]
+                took = time.monotonic() - started
+            finally:
+                redis.resume()
+            for gateway_url in gateways:  # health probes Redis at once
+                health = httpx.get(f"{gateway_url}/_sleeve/health", timeout=10).json()
+                assert health["status"] == "ok"
+            assert httpx.get(f"{gateways[0]}/artists/2", timeout=10).status_code == 200
+    assert statuses == [200] * 40
+    # Without resting, each request paid ~0.5 s per Redis round trip: 40 took 20+ s.
+    assert took < 12, f"40 requests took {took:.1f} s while Redis was frozen"
+    for log in logs:
+        said = log.read_text().splitlines()
+        outages = [line for line in said if "unavailable" in line]
+        assert 1 <= len(outages) <= 4, outages  # the connection, the limits: once each

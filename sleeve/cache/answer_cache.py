@@ -213,8 +213,8 @@ class AnswerCache:
             return Served(answer, "uncached", kind)
         try:
             await self.store.put(key, answer)
-        except StoreUnavailable:
-            logger.warning("cache store unavailable; answer not stored")
+        except StoreUnavailable:  # the backend says so once, when it goes away
+            logger.debug("cache store unavailable; answer not stored")
         return Served(answer, "miss", kind)
 
     def _refresh_in_background(

@@ -111,6 +111,8 @@ async def test_a_stalled_redis_times_out_and_recovers(own_redis: RedisServer) ->
             assert await store.healthy() is False
         finally:
             own_redis.resume()
+        # After a failure the connection rests; a health check probes at once.
+        assert await store.healthy() is True
         got = await store.get("k")
         assert got is not None
         assert got.body == b"kept"
@@ -133,3 +135,25 @@ async def test_a_restart_while_idle_costs_no_errors(own_redis: RedisServer) -> N
         own_redis.start()
         got = await gather_all(*(store.get(f"k/{index}") for index in range(20)))
     assert got == [None] * 20
+
+
+async def test_after_a_failure_the_connection_rests_and_costs_nothing(
+    own_redis: RedisServer,
+) -> None:
+    """A stalled Redis would cost every call a socket timeout; after the first one, calls
+    fail at once for the rest, whatever their number (issue 11, item 11)."""
+    async with RedisStore(own_redis.url, socket_timeout=0.3) as store:
+        await store.put("k", answer(b"kept"))
+        own_redis.pause()
+        try:
+            await _fails_fast(lambda: store.get("k"), limit=1.0)  # pays the timeout once
+            started = time.monotonic()
+            for _ in range(50):
+                with pytest.raises(StoreUnavailable, match="resting"):
+                    await store.get("k")
+            assert time.monotonic() - started < 0.3 * 5  # not 50 timeouts: none
+        finally:
+            own_redis.resume()
+        assert await store.healthy() is True
+        got = await store.get("k")
+        assert got is not None and got.body == b"kept"

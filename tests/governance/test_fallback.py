@@ -55,6 +55,7 @@ async def test_a_pause_redis_missed_is_handed_to_it_once_it_is_back(
     await limiter.pause(30)  # an upstream's Retry-After while Redis is away
     assert not (await limiter.acquire()).admitted  # the local log holds it
     redis.start()  # on the same port
+    assert await backend.healthy()  # a probe: the resting connection trusts Redis again
     redis_back = fallback(redis)
     try:
         refused = await limiter.acquire()
@@ -74,8 +75,13 @@ async def test_the_outage_and_its_end_are_each_logged_once(
     for _ in range(20):
         await limiter.acquire()
     redis.start()  # on the same port
+    assert await backend.healthy()
     for _ in range(20):
         await limiter.acquire()
-    said = [record.getMessage() for record in caplog.records]
-    assert len(said) == 2, said
-    assert "unavailable" in said[0] and "back" in said[1]
+    for logger_name, down, up in [
+        ("sleeve.governance", "unavailable", "back"),  # limits: per process, then shared
+        ("sleeve.backends", "unavailable", "answers again"),  # the connection itself
+    ]:
+        said = [r.getMessage() for r in caplog.records if r.name == logger_name]
+        assert len(said) == 2, said
+        assert down in said[0] and up in said[1]

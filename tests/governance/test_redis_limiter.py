@@ -172,6 +172,7 @@ async def test_a_stalled_redis_times_out_and_recovers(own_redis: RedisServer) ->
             assert await backend.healthy() is False
         finally:
             own_redis.resume()
+        assert await backend.healthy() is True  # after a failure it rests; this probes
         assert (await limiter.acquire()).used == 2
 
 
