@@ -20,4 +20,5 @@ class AcousticBrainzAdapter(Adapter):
             params=parse_qsl(parts.query),
             headers={"User-Agent": self._user_agent, "Accept": "application/json"},
             timeout=self._timeout,
+            max_bytes=self._max_bytes,
         )

@@ -13,7 +13,15 @@ NAME = "Cover Art Archive"
 
 
 class CoverArtAdapter(Adapter):
-    async def get(self, url: str, *, accept: str) -> UpstreamResponse:
-        """GET ``url``: a path under :attr:`base_url`, or a redirect target it pointed at."""
+    async def get(self, url: str, *, accept: str, max_bytes: int | None = None) -> UpstreamResponse:
+        """GET ``url``: a path under :attr:`base_url`, or a redirect target it pointed at
+        (an image: give ``max_bytes``, the image store's bound)."""
         headers = {"User-Agent": self._user_agent, "Accept": accept}
-        return await self._http.get(NAME, url, params=[], headers=headers, timeout=self._timeout)
+        return await self._http.get(
+            NAME,
+            url,
+            params=[],
+            headers=headers,
+            timeout=self._timeout,
+            max_bytes=max_bytes or self._max_bytes,
+        )

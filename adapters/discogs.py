@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .http import Adapter, HttpClient, UpstreamGarbage, UpstreamResponse, is_json_object
+from .http import Adapter, HttpClient, UpstreamGarbage, UpstreamResponse, checked_json_object
 
 NAME = "Discogs"
 MEDIA_TYPES = frozenset(
@@ -88,6 +88,7 @@ class DiscogsAdapter(Adapter):
         user_agent: str,
         connect_timeout: float,
         timeout: float,
+        max_bytes: int = 32 << 20,
     ) -> None:
         super().__init__(
             http,
@@ -95,6 +96,7 @@ class DiscogsAdapter(Adapter):
             user_agent=user_agent,
             connect_timeout=connect_timeout,
             timeout=timeout,
+            max_bytes=max_bytes,
         )
         self._credentials = credentials
 
@@ -123,16 +125,20 @@ class DiscogsAdapter(Adapter):
             headers=headers,
             timeout=self._timeout,
             max_target=MAX_REQUEST_TARGET,
+            max_bytes=self._max_bytes,
         )
-        if answer.status == 200 and not is_json_object(answer.body):
+        if answer.status == 200 and not await checked_json_object(answer.body):
             raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not a JSON object.")
         return answer
 
-    async def get_image(self, url: str) -> UpstreamResponse:
-        """GET an image at ``url``, as an answer gave it (signed: sent unchanged).
+    async def get_image(self, url: str, *, max_bytes: int) -> UpstreamResponse:
+        """GET an image at ``url``, as an answer gave it (signed: sent unchanged), of at
+        most ``max_bytes``.
 
         No credentials: image hosts need none, and a URL from an answer is not trusted
         with them.
         """
         headers = {"User-Agent": self._user_agent, "Accept": "image/*"}
-        return await self._http.get(NAME, url, params=[], headers=headers, timeout=self._timeout)
+        return await self._http.get(
+            NAME, url, params=[], headers=headers, timeout=self._timeout, max_bytes=max_bytes
+        )

@@ -9,10 +9,16 @@ Errors form a small tree, so callers can catch as broadly as they need::
 
     RequestTooLong           the request line would exceed what the upstream accepts;
                              nothing was sent
+
+An answer is read as a stream and never past ``max_bytes`` of decompressed body: a 200 MB
+answer, or 10 MB of gzip that inflates to a gigabyte, stops at the bound as
+:class:`UpstreamGarbage` (aiohttp inflates in bounded steps, so memory stays near the
+bound).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +82,18 @@ def is_json_object(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
     return isinstance(document, dict) and _depth_at_most(document, max_depth)
 
 
+async def checked_json_object(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """:func:`is_json_object`, in a thread for a large body: decoding megabytes of JSON
+    would stop the event loop for every other request meanwhile."""
+    if len(body) > LARGE_BODY:
+        return await asyncio.to_thread(is_json_object, body, max_depth)
+    return is_json_object(body, max_depth)
+
+
+#: Bodies larger than this are decoded (and rewritten) off the event loop.
+LARGE_BODY = 256 << 10
+
+
 def _depth_at_most(document: object, max_depth: int) -> bool:
     """Iteratively, so that the check itself cannot run out of stack."""
     pending: list[tuple[object, int]] = [(document, 1)]
@@ -128,6 +146,7 @@ class HttpClient:
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
         max_target: int = 8000,
+        max_bytes: int = 32 << 20,
     ) -> UpstreamResponse:
         """GET ``url`` and read the whole answer, translating failures into the tree above.
 
@@ -138,17 +157,20 @@ class HttpClient:
         """
         if self._session is None:
             raise UpstreamUnreachable(upstream, "sleeve is not started: no HTTP session")
-        target = yarl.URL(url).update_query(params)
+        try:
+            target = yarl.URL(url).update_query(params)
+        except (ValueError, TypeError):  # a URL an upstream sent (a redirect) that is none
+            raise UpstreamGarbage(upstream, f"{upstream} pointed at an unusable URL.") from None
         if len(target.raw_path_qs) > max_target:
             raise RequestTooLong(upstream, len(target.raw_path_qs), max_target)
         try:
             async with self._session.get(
                 target, headers=headers, timeout=timeout, allow_redirects=False
             ) as answer:
-                body = await answer.read()
+                body = await _read_within(answer, max_bytes, upstream)
                 # Header names are case-insensitive (RFC 9110 §5.1): keep them so.
-                headers = CIMultiDictProxy(CIMultiDict(answer.headers))
-                return UpstreamResponse(answer.status, headers, body)
+                kept = CIMultiDictProxy(CIMultiDict(answer.headers))
+                return UpstreamResponse(answer.status, kept, body)
         except TimeoutError:
             raise UpstreamTimeout(upstream, f"{upstream} did not answer in time.") from None
         except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
@@ -157,9 +179,23 @@ class HttpClient:
             raise UpstreamUnreachable(upstream, f"{upstream} could not be reached.") from exc
 
 
+async def _read_within(answer: aiohttp.ClientResponse, max_bytes: int, upstream: str) -> bytes:
+    """The whole (decompressed) body, or :class:`UpstreamGarbage` past ``max_bytes``."""
+    too_large = UpstreamGarbage(upstream, f"{upstream} sent an answer over {max_bytes} bytes.")
+    if answer.content_length is not None and answer.content_length > max_bytes:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in answer.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Adapter:
     """What every upstream's adapter holds: the shared session, where the upstream is,
-    who sleeve says it is, and how long a call may take."""
+    who sleeve says it is, how long a call may take and how large an answer may be."""
 
     def __init__(
         self,
@@ -169,8 +205,10 @@ class Adapter:
         user_agent: str,
         connect_timeout: float,
         timeout: float,
+        max_bytes: int = 32 << 20,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http
         self._user_agent = user_agent
         self._timeout = client_timeout(connect_timeout, timeout)
+        self._max_bytes = max_bytes

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from .http import Adapter, UpstreamGarbage, UpstreamResponse, is_json_object
+from .http import Adapter, UpstreamGarbage, UpstreamResponse, checked_json_object
 
 NAME = "MusicBrainz"
 Representation = Literal["json", "xml"]
@@ -41,14 +41,15 @@ class MusicBrainzAdapter(Adapter):
             params=[*query, ("fmt", representation)],
             headers=headers,
             timeout=self._timeout,
+            max_bytes=self._max_bytes,
         )
-        if answer.status == 200 and not _looks_like(answer.body, representation):
+        if answer.status == 200 and not await _looks_like(answer.body, representation):
             raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not {representation}.")
         return answer
 
 
-def _looks_like(body: bytes, representation: Representation) -> bool:
+async def _looks_like(body: bytes, representation: Representation) -> bool:
     """A cheap check that keeps a broken answer out of the cache."""
     if representation == "xml":
         return _XML_METADATA.match(body) is not None
-    return is_json_object(body)
+    return await checked_json_object(body)

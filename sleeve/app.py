@@ -440,6 +440,7 @@ def _adapter_options(config: UpstreamSettings) -> dict[str, Any]:
         "user_agent": config.user_agent,
         "connect_timeout": config.connect_timeout,
         "timeout": config.timeout,
+        "max_bytes": config.max_answer_bytes,
     }
 
 

@@ -122,6 +122,9 @@ class UpstreamSettings(_Section):
         "way cannot squeeze into one upstream window.",
     )
     attempts: int = Field(3, ge=1, description="Tries per call, retries included.")
+    max_answer_bytes: int = Field(
+        32 << 20, ge=1024, description="Largest answer read, decompressed (502 past it)."
+    )
     breaker_failures: int = Field(5, ge=1, description="Failures in a row that open the breaker.")
     breaker_open_for: float = Field(30.0, gt=0, description="Rest before probing again.")
 

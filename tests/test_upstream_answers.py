@@ -7,8 +7,11 @@ good answer kept earlier stands in for it (stale-if-error), even for a backgroun
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import resource
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -153,3 +156,118 @@ def test_ids_in_musicbrainz_answers_are_checked_before_they_reach_a_path(
             assert image.status_code in (404, 200)
     assert hostile.calls >= 1
     assert coverart.emulator.calls == 0, "nothing was asked of the archive"
+
+
+# --- item 6: answers read as streams, within a bound -----------------------------------
+
+
+class HostileDiscogs:
+    """A "Discogs" whose answers are too large, inflate without end, or hold very many
+    URLs; every body is streamed, so the test itself never holds one."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/artists/1", self._huge)
+        app.router.add_get("/artists/2", self._bomb)
+        app.router.add_get("/labels/1/releases", self._many_urls)
+        return app
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        async with serve_app(self.make_app(), host, port) as url:
+            yield url
+
+    async def _huge(self, request: web.Request) -> web.StreamResponse:
+        """200 MB of one JSON string, with no length announced."""
+        self.calls += 1
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):
+            await response.write(b'{"profile": "')
+            for _ in range(200):
+                await response.write(b"a" * (1 << 20))
+            await response.write(b'"}')
+        return response
+
+    async def _bomb(self, request: web.Request) -> web.StreamResponse:
+        """About 1 MB of gzip that inflates to a gigabyte."""
+        self.calls += 1
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip stream
+        zeros = b"0" * (1 << 20)
+        with contextlib.suppress(ConnectionError):
+            await response.write(packer.compress(b'{"profile": "'))
+            for _ in range(1024):
+                await response.write(packer.compress(zeros))
+            await response.write(packer.compress(b'"}') + packer.flush())
+        return response
+
+    async def _many_urls(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        releases = [
+            {"id": i, "resource_url": f"https://api.discogs.com/releases/{i}"}
+            for i in range(1, 400_001)
+        ]
+        page = {"pagination": {"page": 1, "pages": 1}, "releases": releases}
+        return web.json_response(page)
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[tuple[HostileDiscogs, str]]:
+    upstream = HostileDiscogs()
+    with EmulatorThread(upstream) as url:  # type: ignore[arg-type]
+        yield upstream, url
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("path", ["/artists/1", "/artists/2"], ids=["200-mb", "gzip-bomb"])
+def test_an_answer_past_the_bound_is_a_502_read_no_further(
+    hostile: tuple[HostileDiscogs, str], path: str
+) -> None:
+    """The shipped bound (32 MiB, decompressed) stops a 200 MB answer and a gzip bomb
+    alike; the gateway's memory grows by about the bound, not by the answer."""
+    upstream, discogs_url = hostile
+    with gateway(discogs_url, upstreams={"discogs": {"attempts": 1, "timeout": 20}}) as url:
+        before = peak_rss_mib()
+        refused = get(url, path)
+        grown = peak_rss_mib() - before
+        again = get(url, path)
+    assert refused.status_code == 502
+    assert "over 33554432 bytes" in refused.json()["message"]
+    assert again.status_code == 502 and upstream.calls >= 2  # never stored
+    assert grown < 200, f"peak memory grew by {grown:.0f} MiB"
+
+
+async def test_a_large_answer_does_not_stop_the_event_loop(
+    hostile: tuple[HostileDiscogs, str],
+) -> None:
+    """Checking and rewriting an answer of 400,000 URLs takes seconds: the gateway keeps
+    answering its health meanwhile (on the event loop it would not answer at all)."""
+    _, discogs_url = hostile
+    settings = {
+        "upstreams": {"discogs": {"attempts": 1, "timeout": 30}},
+        "server": {"validate_responses": False},  # checking 200,000 items is the test's own cost
+    }
+    with gateway(discogs_url, **settings) as url:
+        slowest = 0.0
+        async with httpx.AsyncClient(timeout=60) as client:
+            page = asyncio.create_task(client.get(f"{url}/labels/1/releases"))
+            while not page.done():
+                started = time.monotonic()
+                assert (await client.get(f"{url}/_sleeve/health")).status_code == 200
+                slowest = max(slowest, time.monotonic() - started)
+                await asyncio.sleep(0.02)
+            answer = await page
+    assert answer.status_code == 200
+    assert answer.json()["releases"][0]["resource_url"].startswith(url)
+    # Decoding 25 MB of JSON holds the interpreter ~0.2 s, twice (check, then render);
+    # rewriting 400,000 URLs on the event loop held it 1.2 s more.
+    assert slowest < 1.0, f"the health waited {slowest:.2f} s behind the answer"

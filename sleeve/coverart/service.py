@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..adapters.coverart import NAME, CoverArtAdapter
-from ..adapters.http import UpstreamResponse
+from ..adapters.http import UpstreamGarbage, UpstreamResponse, is_json_object
 from ..cache.keys import cache_key
 from ..errors import RETRY_UNREACHABLE_AFTER, GatewayError, answer_error
 from ..images.fetching import HostAllowList
@@ -87,7 +87,7 @@ class CoverArtService:
             raise _answer_error(stored.status, dict(stored.headers))
         try:
             document = json.loads(stored.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _unavailable(f"{NAME} sent a listing that is not JSON.") from None
         rewritten = UrlRewriter(self._upstream_bases, self.public.of(request)).body(document)
         body = json.dumps(rewritten, ensure_ascii=False, separators=(",", ":")).encode()
@@ -122,6 +122,8 @@ class CoverArtService:
         url = f"{self._adapter.base_url}{path}"
         answer = await self._get(url, "application/json")
         for _ in range(MAX_HOPS):
+            if answer.status == 200 and not is_json_object(answer.body):
+                raise UpstreamGarbage(NAME, f"{NAME} sent a listing that is not JSON.")
             if answer.status not in REDIRECTS:
                 return answer
             url = self._allowed_target(url, answer.headers.get("Location"))
@@ -138,7 +140,9 @@ class CoverArtService:
 
     async def _download(self, name: str, url: str) -> StoredImage:
         for _ in range(MAX_HOPS):
-            answer = await self._upstream.fetched(partial(self._adapter.get, url, accept="image/*"))
+            answer = await self._upstream.fetched(
+                partial(self._adapter.get, url, accept="image/*", max_bytes=self.images.max_bytes)
+            )
             if answer.status not in REDIRECTS:
                 break
             url = self._allowed_target(url, answer.headers.get("Location"))

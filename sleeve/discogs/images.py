@@ -143,7 +143,8 @@ class DiscogsImages:
 
     async def _fetched(self, name: str, collection: str, entity_id: int, index: int) -> StoredImage:
         url = await self._upstream_url(collection, entity_id, index)
-        answer = await self._fetches.fetched(lambda: self._adapter.get_image(url))
+        bound = self.images.max_bytes
+        answer = await self._fetches.fetched(lambda: self._adapter.get_image(url, max_bytes=bound))
         if answer.status != 200:
             raise answer_error(NAME, answer.status, answer.headers, passed=())
         return await self.images.keep(name, answer.body, upstream=NAME)

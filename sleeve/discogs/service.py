@@ -12,6 +12,7 @@ long to forward is refused with 414 before it is sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..adapters.discogs import NAME, DiscogsAdapter, DiscogsCredentials, representation
-from ..adapters.http import UpstreamResponse
+from ..adapters.http import LARGE_BODY, UpstreamResponse
 from ..cache.answer_cache import Served
 from ..cache.http_caching import cache_status
 from ..cache.keys import cache_key
@@ -65,12 +66,12 @@ class DiscogsService:
                     path, pairs, media_type=media_type, credentials=credentials
                 )
             )
-            return self._private_response(request, answer, path)
+            return await self._private_response(request, answer, path)
         served = await self._served(path, pairs, media_type)
         stored = served.answer
         if stored.status != 200:
             raise _error(stored.status, stored.body, dict(stored.headers), client_auth=False)
-        body, headers = self._render(request, stored.body, dict(stored.headers), path)
+        body, headers = await self._rendered(request, stored.body, dict(stored.headers), path)
         return self._upstream.respond(request, served, body, headers, media_type="application/json")
 
     async def document(self, path: str) -> Any:
@@ -93,20 +94,33 @@ class DiscogsService:
             lambda: self._adapter.get(path, pairs, media_type=media_type),
         )
 
-    def _private_response(self, request: Request, answer: UpstreamResponse, path: str) -> Response:
+    async def _private_response(
+        self, request: Request, answer: UpstreamResponse, path: str
+    ) -> Response:
         if answer.status != 200:
             raise _error(answer.status, answer.body, answer.headers, client_auth=True)
-        body, headers = self._render(request, answer.body, answer.headers, path)
+        body, headers = await self._rendered(request, answer.body, answer.headers, path)
         headers.update(
             {"Cache-Control": "private, no-store", "Cache-Status": cache_status("bypass")}
         )
         return Response(body, media_type="application/json", headers=headers)
 
-    def _render(
+    async def _rendered(
         self, request: Request, body: bytes, upstream_headers: Mapping[str, str], path: str
     ) -> tuple[bytes, dict[str, str]]:
-        """The client's bytes and headers: upstream URLs and images pointed at sleeve."""
+        """The client's bytes and headers: upstream URLs and images pointed at sleeve.
+
+        Rewriting walks every string of the answer: for a large one (a long page of a
+        big label) that is work for a thread, so the event loop keeps serving meanwhile.
+        """
         base = self._public.of(request)
+        if len(body) > LARGE_BODY:
+            return await asyncio.to_thread(self._render, base, body, upstream_headers, path)
+        return self._render(base, body, upstream_headers, path)
+
+    def _render(
+        self, base: str, body: bytes, upstream_headers: Mapping[str, str], path: str
+    ) -> tuple[bytes, dict[str, str]]:
         rewriter = UrlRewriter(self._upstream_bases, base)
         document = point_images_at_sleeve(rewriter.body(_decode(body)), path, base)
         if ENTITY_PATH.match(path) and isinstance(document, dict):

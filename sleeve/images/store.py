@@ -47,7 +47,7 @@ class ImageStore:
         self._flights: SingleFlight[StoredImage] = SingleFlight(
             locks, prefix="image:", lock_ttl=lock_ttl, poll_interval=poll_interval
         )
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
 
     async def stored(self, name: str) -> StoredImage | None:
         """The image kept under ``name``, if its bytes are still there."""
@@ -66,7 +66,7 @@ class ImageStore:
         sleeve keeps (:class:`~sleeve.errors.GatewayError` 502 if not)."""
         # A full decode (Pillow) can take seconds for a large scan: never on the event loop.
         data, content_type = await asyncio.to_thread(
-            checked_image, body, max_bytes=self._max_bytes, upstream=upstream
+            checked_image, body, max_bytes=self.max_bytes, upstream=upstream
         )
         return await self.keep_made(name, data, content_type)
 
