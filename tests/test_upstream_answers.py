@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import pathlib
 import resource
+import signal
+import subprocess
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -18,10 +23,11 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.cache.redis_server import RedisServer, free_port
 from tests.conftest import RunningCoverArt, RunningEmulator
-from tests.emulators.discogs import EmulatorThread
+from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.emulators.serving import serve_app
-from tests.servers import gateway
+from tests.servers import CLOSED, gateway
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 NOT_AN_OBJECT = [
@@ -271,3 +277,108 @@ async def test_a_large_answer_does_not_stop_the_event_loop(
     # Decoding 25 MB of JSON holds the interpreter ~0.2 s, twice (check, then render);
     # rewriting 400,000 URLs on the event loop held it 1.2 s more.
     assert slowest < 1.0, f"the health waited {slowest:.2f} s behind the answer"
+
+
+# --- item 8: failures that used to be 500s ---------------------------------------------
+
+
+class CrookedArchive:
+    """A Cover Art Archive whose redirects point at URLs that parse two ways."""
+
+    TARGET = "http://127.0.0.1:18999\\@localhost/img.jpg"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/release/{mbid}/{image}", self._redirect)
+        return app
+
+    @contextlib.asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        async with serve_app(self.make_app(), host, port) as url:
+            yield url
+
+    async def _redirect(self, request: web.Request) -> web.Response:
+        self.calls += 1
+        return web.Response(status=307, headers={"Location": self.TARGET})
+
+
+def test_a_redirect_to_a_url_that_parses_two_ways_is_refused_and_never_kept() -> None:
+    """``urlsplit`` reads the host as ``localhost`` (allowed here), yarl refuses the URL:
+    judged by the fetching parser, it is not allowed — a 502 with a message, asked
+    again next time (nothing kept), never a 500."""
+    archive = CrookedArchive()
+    with EmulatorThread(archive) as archive_url:  # type: ignore[arg-type]
+        host = archive_url.removeprefix("http://")
+        settings = {
+            "upstreams": {"coverartarchive": {"base_url": archive_url, "attempts": 1}},
+            "images": {"require_key": False, "allowed_hosts": [host, "localhost"]},
+        }
+        with gateway(CLOSED, **settings) as url:
+            mbid = "00000000-0000-4000-8000-000000000001"
+            answers = [get(url, f"/release/{mbid}/front") for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [502, 502]
+    assert all("host sleeve does not fetch from" in answer.text for answer in answers)
+    assert archive.calls == 2
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_507_with_retry_after_and_nothing_half_kept(
+    tmp_path: pathlib.Path,
+) -> None:
+    """``sleeve serve`` whose files may not grow past 1 KiB (RLIMIT_FSIZE: the writes
+    fail as a full disk does): an image is 507 with Retry-After, never a 500, and no
+    file of it is left behind."""
+    emulator = DiscogsEmulator(
+        rate_limit=1_000_000, anonymous_rate_limit=1_000_000, image_host="self"
+    )
+    with EmulatorThread(emulator) as discogs_url:
+        full, output, kept = _image_on_a_full_disk(discogs_url, tmp_path)
+    assert full.status_code == 507, f"{full.text}\n{output}"
+    assert "full" in full.json()["message"] and int(full.headers["retry-after"]) > 0
+    assert kept == [], kept
+    assert "Traceback" not in output
+
+
+def _image_on_a_full_disk(
+    discogs_url: str, tmp_path: pathlib.Path
+) -> tuple[httpx.Response, str, list[pathlib.Path]]:
+    redis = RedisServer().start()
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SLEEVE_")}
+    env |= {
+        "SLEEVE_UPSTREAMS__DISCOGS__BASE_URL": discogs_url,
+        "SLEEVE_UPSTREAMS__DISCOGS__TOKEN": "emulator-token",
+        "SLEEVE_CACHE__BACKEND": "redis",  # only the images write files
+        "SLEEVE_CACHE__REDIS_URL": redis.url,
+        "SLEEVE_IMAGES__PATH": str(tmp_path / "images"),
+        "SLEEVE_IMAGES__REQUIRE_KEY": "false",
+        "SLEEVE_IMAGES__SOURCES": '["discogs"]',
+        "SLEEVE_IMAGES__ALLOWED_HOSTS": '["127.0.0.1"]',
+        "SLEEVE_SERVER__LOG_LEVEL": "warning",
+    }
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit: EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    command = [sys.executable, "-m", "sleeve", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, preexec_fn=small_files, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/_sleeve/health", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        full = get(url, "/images/releases/1/0")
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0].decode("utf-8", "replace")
+        redis.kill()
+    kept = [path for path in (tmp_path / "images").rglob("*") if path.is_file()]
+    return full, output, kept

@@ -133,9 +133,12 @@ class CoverArtService:
     async def _locate(self, path: str) -> UpstreamResponse:
         """Where the archive keeps the image: its redirect (a mirror that answers with the
         bytes themselves is treated as pointing at itself)."""
-        answer = await self._get(f"{self._adapter.base_url}{path}", "image/*")
+        url = f"{self._adapter.base_url}{path}"
+        answer = await self._get(url, "image/*")
         if answer.status == 200:
-            return UpstreamResponse(307, {"Location": f"{self._adapter.base_url}{path}"}, b"")
+            return UpstreamResponse(307, {"Location": url}, b"")
+        if answer.status in REDIRECTS:  # checked before it is kept: a bad way is not kept
+            self._allowed_target(url, answer.headers.get("Location"))
         return answer
 
     async def _download(self, name: str, url: str) -> StoredImage:

@@ -1,10 +1,16 @@
-"""Fetching image bytes from an upstream host safely: allow-listed hosts only, a size cap,
-and bytes that decode as an image, so nothing else is ever kept and served forever."""
+r"""Fetching image bytes from an upstream host safely: allow-listed hosts only, a size cap,
+and bytes that decode as an image, so nothing else is ever kept and served forever.
+
+A URL is judged by the parser that will fetch it (yarl, aiohttp's): two parsers reading
+one URL differently (``http://127.0.0.1:18999\@localhost/``: ``urlsplit`` says
+``localhost``) is how an allow-list is walked past. A URL yarl refuses is refused here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+
+import yarl
 
 from ..errors import GatewayError
 from .formats import NotAnImage, sniff, thumbnail
@@ -20,10 +26,15 @@ class HostAllowList:
         self._suffixes = tuple(entry for entry in entries if entry.startswith("."))
 
     def allows(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        try:
+            parts = yarl.URL(url)
+        except (ValueError, TypeError):
             return False
-        hostname, netloc = (parts.hostname or "").lower(), parts.netloc.lower()
+        if parts.scheme not in ("http", "https") or not parts.host:
+            return False
+        hostname = parts.host.lower()
+        port = parts.explicit_port
+        netloc = f"{hostname}:{port}" if port is not None else hostname
         return (
             hostname in self._exact
             or netloc in self._exact

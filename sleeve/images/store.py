@@ -12,17 +12,24 @@ names point at it).
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import os
 import pathlib
 from collections.abc import Awaitable, Callable
 
 from ..cache.single_flight import SingleFlight
 from ..cache.store import CacheStore
+from ..errors import GatewayError
 from .blob_store import BlobStore
 from .fetching import checked_image
 from .names import NameIndex, StoredImage
 
 __all__ = ["ImageStore"]
+
+logger = logging.getLogger("sleeve.images")
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class ImageStore:
@@ -71,9 +78,18 @@ class ImageStore:
         return await self.keep_made(name, data, content_type)
 
     async def keep_made(self, name: str, data: bytes, content_type: str) -> StoredImage:
-        """Keep bytes sleeve made itself (a thumbnail) under ``name``."""
-        stored = StoredImage(await self.blobs.put(data), content_type)
-        await self._names.put(name, stored)
+        """Keep bytes sleeve made itself (a thumbnail) under ``name``.
+
+        A full disk (``ENOSPC``, a quota, a file-size limit) is 507 Insufficient Storage
+        (RFC 4918 §11.5) and any other failure to write 503, both with ``Retry-After``:
+        nothing half-written is kept (the blob store writes whole or not at all), and the
+        next request tries again.
+        """
+        try:
+            stored = StoredImage(await self.blobs.put(data), content_type)
+            await self._names.put(name, stored)
+        except OSError as exc:
+            raise _not_kept(exc) from None
         return stored
 
     async def path(self, digest: str) -> pathlib.Path | None:
@@ -87,3 +103,13 @@ class ImageStore:
     def sweep_temporaries(self) -> int:
         """What crashed writers left behind; blocks (call it off the loop, at start-up)."""
         return self.blobs.sweep_temporaries()
+
+
+def _not_kept(exc: OSError) -> GatewayError:
+    if exc.errno in _FULL:
+        logger.error("the image store is full: %s", exc)
+        return GatewayError(
+            507, "sleeve's image store is full; try again later.", {"Retry-After": "3600"}
+        )
+    logger.error("an image could not be kept: %s", exc)
+    return GatewayError(503, "sleeve could not keep the image; try again.", {"Retry-After": "60"})
