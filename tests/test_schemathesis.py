@@ -55,7 +55,9 @@ pytestmark = pytest.mark.slow
 
 FUZZING_EXAMPLES = 50  # per operation; see the module's docstring for why not more
 STATEFUL_EXAMPLES = 100  # scenarios; a few seconds
-SEED = 20_240_601
+# Fixed, so that CI is reproducible; SCHEMATHESIS_SEED=… runs other cases (a search for
+# what the fixed seed does not reach: several of those belong before a release).
+SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20240601"))
 # Not the pass criterion: the run is bounded by examples. Far above a loaded run (about
 # 105 s), to turn a hang (a request that never completes, a generator that never stops)
 # into a failure.
