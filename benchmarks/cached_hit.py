@@ -28,8 +28,8 @@ import httpx
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
 from tests.cache.redis_server import free_port  # noqa: E402
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
 
 PATH = "/artists/1"
 

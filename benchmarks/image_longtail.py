@@ -45,9 +45,9 @@ sys.path.insert(0, str(ROOT))
 # connexion imports starlette's test client at import time; nothing here uses it.
 warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient` is deprecated")
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
+from sleeve.emulators.discogs_data import build_catalogue  # noqa: E402
 from sleeve.governance.clients import key_digest  # noqa: E402
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
-from tests.emulators.discogs_data import build_catalogue  # noqa: E402
 from tests.servers import gateway  # noqa: E402
 
 KEY = "longtail-benchmark-key"

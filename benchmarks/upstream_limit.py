@@ -25,10 +25,10 @@ import httpx
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
 from tests.cache.redis_server import RedisServer  # noqa: E402
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
-from tests.emulators.slow_network import SlowNetwork  # noqa: E402
 from tests.servers import gateway_processes  # noqa: E402
+from tests.slow_network import SlowNetwork  # noqa: E402
 from tests.test_governance import busiest_window  # noqa: E402
 
 

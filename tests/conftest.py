@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.emulators.coverart import CoverArtEmulator
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.emulators.musicbrainz import MusicBrainzEmulator
+from sleeve.emulators.coverart import CoverArtEmulator
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
+from sleeve.emulators.musicbrainz import MusicBrainzEmulator
 from tests.servers import gateway
 
 ADMIN_TOKEN = "test-admin-token"

@@ -15,14 +15,14 @@ import pytest
 from musicbrainzngs import caa
 from PIL import Image
 
-from tests.conftest import RunningCoverArt
-from tests.emulators.metabrainz_data import (
+from sleeve.emulators.metabrainz_data import (
     RELEASE_GROUP_ART_RELEASE_MBID,
     RELEASE_GROUP_WITH_ART_MBID,
     RELEASE_GROUP_WITHOUT_ART_MBID,
     RELEASE_WITH_ART_MBID,
     RELEASE_WITHOUT_FRONT_MBID,
 )
+from tests.conftest import RunningCoverArt
 from tests.servers import CLOSED, gateway
 
 ADMIN = "coverart-clients-admin"

@@ -26,9 +26,8 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from tests.conftest import RunningCoverArt
-from tests.emulators.discogs import EmulatorThread
-from tests.emulators.metabrainz_data import (
+from sleeve.emulators.discogs import EmulatorThread
+from sleeve.emulators.metabrainz_data import (
     RELEASE_GROUP_ART_RELEASE_MBID,
     RELEASE_GROUP_WITH_ART_MBID,
     RELEASE_GROUP_WITHOUT_ART_MBID,
@@ -36,6 +35,7 @@ from tests.emulators.metabrainz_data import (
     RELEASE_WITHOUT_ART_MBID,
     RELEASE_WITHOUT_FRONT_MBID,
 )
+from tests.conftest import RunningCoverArt
 from tests.servers import CLOSED, gateway
 
 ADMIN = "coverart-admin"

@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from sleeve.config import DiscogsSettings
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.governance.clients import key_digest
 from tests.cache.redis_server import RedisServer
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway, gateway_processes
 
 LIMIT, WINDOW = 20, 2.0

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import RunningCoverArt, RunningMusicBrainz, metabrainz_settings
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.emulators.metabrainz_data import (
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
+from sleeve.emulators.metabrainz_data import (
     DISCOGS_LINKED_RELEASE_ID,
     RELEASE_GROUP_WITH_ART_MBID,
     RELEASE_WITH_ART_MBID,
 )
+from tests.conftest import RunningCoverArt, RunningMusicBrainz, metabrainz_settings
 from tests.servers import gateway
 
 RELEASE_GROUP_ONLY = 2  # its MusicBrainz release has no art; its release group has

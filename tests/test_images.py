@@ -16,8 +16,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.governance.clients import key_digest
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway
 
 KEY = {"X-Sleeve-Key": "image-key"}

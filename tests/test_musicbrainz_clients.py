@@ -16,8 +16,7 @@ import httpx
 import musicbrainzngs
 import pytest
 
-from tests.conftest import RunningMusicBrainz
-from tests.emulators.metabrainz_data import (
+from sleeve.emulators.metabrainz_data import (
     ARTIST_MBID,
     DISCOGS_LINKED_RELEASE_ID,
     DISCOGS_LINKED_RELEASE_MBID,
@@ -28,6 +27,7 @@ from tests.emulators.metabrainz_data import (
     RECORDING_MBID,
     WORK_MBID,
 )
+from tests.conftest import RunningMusicBrainz
 
 RELEASE_PATH = f"/ws/2/release/{DISCOGS_LINKED_RELEASE_MBID}"
 NGS_RELEASE_INCLUDES = [

@@ -24,16 +24,8 @@ import httpx
 import pytest
 
 from sleeve.config import load_settings
-from tests.cache.redis_server import RedisServer
-from tests.conftest import (
-    ADMIN_TOKEN,
-    RunningCoverArt,
-    RunningEmulator,
-    RunningMusicBrainz,
-    metabrainz_settings,
-)
-from tests.emulators.discogs import EmulatorThread
-from tests.emulators.metabrainz_data import (
+from sleeve.emulators.discogs import EmulatorThread
+from sleeve.emulators.metabrainz_data import (
     ARTIST_MBID,
     COMMA_URL,
     DISCOGS_LINKED_ARTIST_ID,
@@ -49,7 +41,15 @@ from tests.emulators.metabrainz_data import (
     RECORDING_MBID,
     WORK_MBID,
 )
-from tests.emulators.musicbrainz import MusicBrainzEmulator
+from sleeve.emulators.musicbrainz import MusicBrainzEmulator
+from tests.cache.redis_server import RedisServer
+from tests.conftest import (
+    ADMIN_TOKEN,
+    RunningCoverArt,
+    RunningEmulator,
+    RunningMusicBrainz,
+    metabrainz_settings,
+)
 from tests.servers import gateway, gateway_processes
 
 MISSING_MBID = "00000000-0000-4000-8000-000000000000"

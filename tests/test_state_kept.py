@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.cache.redis_server import RedisServer
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.emulators.slow_network import SlowNetwork
 from tests.servers import gateway, gateway_processes
+from tests.slow_network import SlowNetwork
 from tests.test_governance import busiest_window
 
 LIMIT, WINDOW = 5, 60.0

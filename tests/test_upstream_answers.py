@@ -23,10 +23,10 @@ import httpx
 import pytest
 from aiohttp import web
 
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
+from sleeve.emulators.serving import serve_app
 from tests.cache.redis_server import RedisServer, free_port
 from tests.conftest import RunningCoverArt, RunningEmulator
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
-from tests.emulators.serving import serve_app
 from tests.servers import CLOSED, gateway
 
 DEEP = b"[" * 100_000 + b"]" * 100_000

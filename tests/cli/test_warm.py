@@ -32,8 +32,8 @@ from sleeve.cli.warming import (
     parse_ids,
     warm,
 )
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.governance.clients import key_digest
-from tests.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.servers import gateway
 
 WARM_KEY = "warm-key"

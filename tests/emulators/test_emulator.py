@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from .discogs import DiscogsEmulator, EmulatorThread, start_in_thread
-from .discogs_data import IMAGE_ROOT, build_catalogue
-from .discogs_listing import PageRequest, link_header, page_urls, page_window
-from .discogs_markup import render, variant_from_accept
+from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread, start_in_thread
+from sleeve.emulators.discogs_data import IMAGE_ROOT, build_catalogue
+from sleeve.emulators.discogs_listing import PageRequest, link_header, page_urls, page_window
+from sleeve.emulators.discogs_markup import render, variant_from_accept
 
 UA = "SleeveEmulatorTests/1.0 +https://sleeve.test"
 TOKEN = {"Authorization": "Discogs token=emulator-token"}

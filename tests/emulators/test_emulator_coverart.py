@@ -12,9 +12,9 @@ import musicbrainzngs
 import pytest
 from PIL import Image
 
-from .coverart import CoverArtEmulator, accepts_json, thumbnail_size
-from .discogs import EmulatorThread
-from .metabrainz_data import (
+from sleeve.emulators.coverart import CoverArtEmulator, accepts_json, thumbnail_size
+from sleeve.emulators.discogs import EmulatorThread
+from sleeve.emulators.metabrainz_data import (
     RELEASE_GROUP_ART_RELEASE_MBID,
     RELEASE_GROUP_WITH_ART_MBID,
     RELEASE_GROUP_WITHOUT_ART_MBID,
@@ -23,7 +23,7 @@ from .metabrainz_data import (
     RELEASE_WITHOUT_FRONT_MBID,
     build_catalogue,
 )
-from .musicbrainz_docs import DocumentBuilder
+from sleeve.emulators.musicbrainz_docs import DocumentBuilder
 
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from .discogs import DiscogsEmulator
-from .discogs_data import IMAGE_ROOT
-from .discogs_images import (
+from sleeve.emulators.discogs import DiscogsEmulator
+from sleeve.emulators.discogs_data import IMAGE_ROOT
+from sleeve.emulators.discogs_images import (
     IMAGE_PATH,
     ImageSigner,
     ImageSpec,
@@ -27,7 +27,7 @@ from .discogs_images import (
     parse_signed_part,
     signed_part_of,
 )
-from .test_emulator import TOKEN, UA, Emulated, _running
+from tests.emulators.test_emulator import TOKEN, UA, Emulated, _running
 
 Image = pytest.importorskip("PIL.Image", reason="the emulator's image host renders with Pillow")
 

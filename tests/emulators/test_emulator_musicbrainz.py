@@ -14,9 +14,9 @@ import httpx
 import musicbrainzngs
 import pytest
 
-from .discogs import EmulatorThread
-from .discogs_data import build_catalogue as build_discogs_catalogue
-from .metabrainz_data import (
+from sleeve.emulators.discogs import EmulatorThread
+from sleeve.emulators.discogs_data import build_catalogue as build_discogs_catalogue
+from sleeve.emulators.metabrainz_data import (
     ARTIST_MBID,
     DISCOGS_LINKED_MASTER_ID,
     DISCOGS_LINKED_RELEASE_GROUP_MBID,
@@ -36,9 +36,9 @@ from .metabrainz_data import (
     build_catalogue,
     linked_discogs_ids,
 )
-from .musicbrainz import RATE_LIMITED, MusicBrainzEmulator
-from .musicbrainz_includes import parse_includes
-from .musicbrainz_search import parse_query
+from sleeve.emulators.musicbrainz import RATE_LIMITED, MusicBrainzEmulator
+from sleeve.emulators.musicbrainz_includes import parse_includes
+from sleeve.emulators.musicbrainz_search import parse_query
 
 UA = "SleeveEmulatorTests/1.0 ( https://sleeve.test )"
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"

@@ -21,7 +21,7 @@ Usage from async tests::
     assert emulator.calls_by_path[f"/ws/2/release/{mbid}"] == 1
 
 ``set_mode`` makes it misbehave like the Discogs emulator (ok, delay, error, drop, garbage,
-ratelimited). Out of process: ``python -m tests.emulators.musicbrainz --port 8766``,
+ratelimited). Out of process: ``python -m sleeve.emulators.musicbrainz --port 8766``,
 controlled over ``/_emulator/mode``, ``/_emulator/calls`` and ``/_emulator/reset``.
 """
 
@@ -397,7 +397,7 @@ class MusicBrainzEmulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.emulators.musicbrainz --port 8766``."""
+    """``python -m sleeve.emulators.musicbrainz --port 8766``."""
     parser = argparse.ArgumentParser(description="Run the MusicBrainz web service emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8766)

@@ -360,7 +360,7 @@ class CoverArtEmulator:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.emulators.coverart --port 8767``."""
+    """``python -m sleeve.emulators.coverart --port 8767``."""
     parser = argparse.ArgumentParser(description="Run the Cover Art Archive emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8767)

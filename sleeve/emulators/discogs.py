@@ -20,7 +20,7 @@ image fetches have their own moving-window limit (``image_limit`` per
 ``image_window_seconds``) and counters (``image_calls``, ``image_calls_by_path``).
 
 From synchronous code, ``EmulatorThread(emulator)`` (or ``start_in_thread``) runs it on
-its own event loop in a daemon thread. Out of process: ``python -m tests.emulators.discogs
+its own event loop in a daemon thread. Out of process: ``python -m sleeve.emulators.discogs
 --port 8765``, controlled over ``/_emulator/mode``, ``/_emulator/calls``, ``/_emulator/reset``.
 """
 
@@ -776,7 +776,7 @@ def start_in_thread(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.emulators.discogs --port 8765``."""
+    """``python -m sleeve.emulators.discogs --port 8765``."""
     parser = argparse.ArgumentParser(description="Run the Discogs API emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
