@@ -18,19 +18,15 @@ import sys
 import tempfile
 import warnings
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from ..config import Settings, load_settings
-from ..emulators.samples import (
-    SAMPLE_ART_MBID,
-    SAMPLE_RELEASE_ID,
-    SAMPLE_RELEASE_MBID,
-    SampleUpstreams,
-    running_samples,
-)
 from .serve import server_config
+
+if TYPE_CHECKING:  # the emulators are imported when the demo runs, not for every command
+    from ..emulators.samples import SampleUpstreams
 
 __all__ = ["add_parser", "demo_settings", "run", "tour"]
 
@@ -52,6 +48,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from ..app import create_app
+    from ..emulators.samples import running_samples
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # so that SIGTERM, too, cleans up below
@@ -87,6 +84,8 @@ def demo_settings(samples: SampleUpstreams, state: pathlib.Path, **server: Any) 
 
 def tour(base: str, samples: SampleUpstreams) -> str:
     """What to try, and how to point clients at ``base``."""
+    from ..emulators.samples import SAMPLE_ART_MBID, SAMPLE_RELEASE_ID, SAMPLE_RELEASE_MBID
+
     release = f"{base}/releases/{SAMPLE_RELEASE_ID}"
     mb_release = f"{base}/ws/2/release/{SAMPLE_RELEASE_MBID}"
     tries = [
