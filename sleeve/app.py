@@ -57,6 +57,7 @@ from .governance.fallback import FallbackLimiterBackend
 from .governance.gate import UpstreamGate
 from .governance.limiter import LimiterBackend
 from .governance.local_limiter import LocalLimiterBackend
+from .governance.request_counts import RequestCountsBackend
 from .governance.retry import RetryPolicy
 from .handlers import operation_resolver
 from .handlers.acousticbrainz import AcousticBrainzHandlers
@@ -185,22 +186,24 @@ class Backends:
 def open_backends(config: CacheSettings, clients: ClientsSettings) -> Backends:
     """The configured backends: an embedded SQLite file and per-process limits, or one
     Redis (one pool) shared by many processes for both, with per-process limits to fall
-    back on while it is away."""
+    back on while it is away. Client limits are counters (cheap on every request), shared
+    through Redis in batches (:mod:`.governance.shared_request_counts`)."""
     tracked = clients.max_tracked
     if config.backend == "redis":
         from .cache.redis_store import RedisStore
         from .governance.redis_limiter import RedisLimiterBackend
+        from .governance.shared_request_counts import SharedRequestCountsBackend
 
         redis = RedisConnection(config.redis_url, max_connections=200)  # cache and limits
         shared = RedisLimiterBackend(redis, namespace=config.namespace)
         return Backends(
             RedisStore(redis, namespace=config.namespace),
             FallbackLimiterBackend(shared),
-            FallbackLimiterBackend(shared, LocalLimiterBackend(max_names=tracked)),
+            SharedRequestCountsBackend(redis, namespace=config.namespace, max_names=tracked),
             redis,
         )
     return Backends(
-        open_store(config), LocalLimiterBackend(), LocalLimiterBackend(max_names=tracked)
+        open_store(config), LocalLimiterBackend(), RequestCountsBackend(max_names=tracked)
     )
 
 

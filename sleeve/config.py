@@ -354,8 +354,10 @@ class ClientsSettings(_Section):
     """Who may call sleeve, and how often (per key, or per address without one)."""
 
     anonymous: bool = Field(True, description="Serve requests without a client key.")
-    limit: int = Field(60, ge=1, description="Requests per window for a key.")
-    anonymous_limit: int = Field(25, ge=1, description="Requests per window per address.")
+    # Generous: these protect sleeve itself, cached hits included; the upstreams' limits
+    # are kept by the gate and shared fairly between the clients waiting for them.
+    limit: int = Field(6000, ge=1, description="Requests per window for a key.")
+    anonymous_limit: int = Field(1200, ge=1, description="Requests per window per address.")
     window: float = Field(60, gt=0, description="The moving window, in seconds.")
     max_tracked: int = Field(
         100_000,

@@ -45,13 +45,19 @@ class RedisConnection:
     ``connect_timeout`` and ``socket_timeout`` (seconds) bound how long any call can take
     when Redis is down or stalled; ``rest`` and ``max_rest`` how long it is left alone
     after a failure (0: never). Share one per process: ``close`` closes the pool.
+
+    Connecting gets a whole second: a burst of requests opens many connections at once,
+    and a loaded machine can take longer than a quarter of a second to accept them; a
+    timeout there would send the upstream limits to their per-process fallback (N
+    processes: N times the limit) for nothing. What a stalled Redis costs stays small
+    because the connection rests after the first failure.
     """
 
     def __init__(
         self,
         url: str,
         *,
-        connect_timeout: float = 0.25,
+        connect_timeout: float = 1.0,
         socket_timeout: float = 0.5,
         max_connections: int = 100,
         rest: float = 1.0,

@@ -1,0 +1,126 @@
+"""Client request limits shared by every process through Redis, in batches.
+
+Each process counts its clients' requests itself (:mod:`.request_counts`: nothing on the
+request's path but arithmetic), and every ``sync_interval`` one background task tells
+Redis what it counted since last time and learns what the others counted: one
+pipeline for all the clients it saw, ``INCRBY`` on a key per client and window (the
+windows are aligned on the wall clock, so every process means the same ones) and
+expiring after two windows.
+
+The price of batching: between two syncs a process does not see the others' newest
+requests, so N processes may together admit up to ``(N - 1) * rate * sync_interval``
+more than the limit; with a generous limit and half a second, a few requests. The
+headers clients read say the count as this process knows it. While Redis is away,
+counting goes on per process and the counts are handed over when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from ..backends import StoreUnavailable
+from ..backends.redis import RedisConnection
+from .limiter import Admission, RateLimiter
+from .request_counts import Counts, RequestCountsBackend
+
+__all__ = ["SharedRequestCountsBackend"]
+
+logger = logging.getLogger("sleeve.governance")
+
+_BATCH = 1000  # clients per sync; the rest wait for the next one
+
+
+class SharedRequestCountsBackend(RequestCountsBackend):
+    def __init__(
+        self,
+        redis: RedisConnection,
+        *,
+        namespace: str = "sleeve",
+        max_names: int = 100_000,
+        sync_interval: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(max_names=max_names, clock=clock)
+        self._redis = redis
+        self._prefix = f"{namespace}:requests:"
+        self._interval = sync_interval
+        self._seen: dict[str, None] = {}  # clients counted since the last sync, in order
+        self._max_seen = max_names
+        self._next_sync = 0.0
+        self._syncing: asyncio.Task[None] | None = None
+
+    def _admitted(self, limiter: RateLimiter, reserve: int) -> Admission:
+        admission = super()._admitted(limiter, reserve)
+        self._seen[limiter.name] = None
+        if len(self._seen) > self._max_seen:  # Redis away for long: keep it bounded
+            del self._seen[next(iter(self._seen))]
+        now = self.clock()
+        if now >= self._next_sync and (self._syncing is None or self._syncing.done()):
+            self._next_sync = now + self._interval
+            self._syncing = asyncio.get_running_loop().create_task(self.sync())
+        return admission
+
+    async def sync(self) -> None:
+        """Tell Redis what this process counted for the clients seen since the last
+        sync, and learn what the others counted; never raises."""
+        names = list(self._seen)[:_BATCH]
+        for name in names:
+            del self._seen[name]
+        batch = [(name, counts) for name in names if (counts := self.counts.get(name))]
+        if not batch:
+            return
+        sent = [(counts.bucket, counts.unshared, counts.unshared_previous) for _, counts in batch]
+        pipe = self._redis.redis.pipeline(transaction=False)
+        for (name, counts), (bucket, unshared, unshared_previous) in zip(batch, sent, strict=True):
+            ttl = math.ceil(2 * counts.window) + 1
+            for index, amount in ((bucket, unshared), (bucket - 1, unshared_previous)):
+                key = f"{self._prefix}{name}:{index}"
+                pipe.incrby(key, amount)
+                pipe.expire(key, ttl)
+        try:
+            totals = await self._redis.call(pipe.execute(), "request counts")
+        except StoreUnavailable:
+            for name, _ in batch:  # counted here meanwhile; told next time
+                self._seen.setdefault(name, None)
+            return
+        for index, ((_, counts), (bucket, unshared, unshared_previous)) in enumerate(
+            zip(batch, sent, strict=True)
+        ):
+            current_total, previous_total = int(totals[4 * index]), int(totals[4 * index + 2])
+            self._learn(counts, bucket, unshared, unshared_previous, current_total, previous_total)
+
+    @staticmethod
+    def _learn(
+        counts: Counts,
+        bucket: int,
+        unshared: int,
+        unshared_previous: int,
+        current_total: int,
+        previous_total: int,
+    ) -> None:
+        """Take in Redis' totals for windows ``bucket`` and ``bucket - 1``, which include
+        what this process sent (its whole count of those windows by then)."""
+        if counts.bucket == bucket:
+            counts.unshared -= unshared
+            counts.unshared_previous -= unshared_previous
+            mine_now, mine_before = counts.current - counts.unshared, counts.previous
+            counts.shared_current = max(0, current_total - mine_now)
+            counts.shared_previous = max(0, previous_total - mine_before + counts.unshared_previous)
+        elif counts.bucket == bucket + 1:  # the window moved on while Redis answered
+            counts.unshared_previous -= unshared
+            counts.shared_previous = max(
+                0, current_total - (counts.previous - counts.unshared_previous)
+            )
+
+    async def healthy(self) -> bool:
+        return await self._redis.healthy()
+
+    async def close(self) -> None:
+        if self._syncing is not None:
+            with contextlib.suppress(Exception):
+                await self._syncing
