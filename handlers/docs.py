@@ -21,7 +21,9 @@ class DocsHandlers:
         self._assets = assets
 
     async def get_docs_page(self, request: Request) -> Response:
-        return _answer(request, self._assets.page, {"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+        return _answer(
+            request, self._assets.page, {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        )
 
     async def redirect_docs_page(self) -> Response:
         """``/docs/`` → ``/docs``: the page's relative URLs are written for ``/docs``.

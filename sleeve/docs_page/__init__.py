@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 from sleeve.cache.http_caching import strong_etag
 
-__all__ = ["CONTENT_SECURITY_POLICY", "SWAGGER_UI_VERSION", "DocsAsset", "DocsAssets"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "SWAGGER_UI_VERSION",
+    "DocsAsset",
+    "DocsAssets",
+    "service_links",
+]
 
 SWAGGER_UI_VERSION = "5.35.0"
 
@@ -79,3 +85,9 @@ class DocsAssets:
 def _load(file: str, media_type: str, cache_control: str) -> DocsAsset:
     body = (importlib.resources.files(__name__) / file).read_bytes()
     return DocsAsset(body, media_type, cache_control, strong_etag(body))
+
+
+def service_links(base: str) -> str:
+    """The ``Link`` header of the service root (``/``): where the docs page and the contract
+    are, as RFC 8631 names them, so a client that finds sleeve can find both."""
+    return f'<{base}/docs>; rel="service-doc", <{base}/openapi.json>; rel="service-desc"'
