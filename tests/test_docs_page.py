@@ -13,19 +13,16 @@ import pathlib
 import shutil
 import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from PIL import Image, ImageStat
+from playwright.sync_api import Page, expect, sync_playwright
 
 from sleeve.emulators.discogs import EmulatorThread
 from tests.conftest import RunningEmulator
 from tests.path_prefix_proxy import PathPrefixProxy
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -51,8 +48,6 @@ class Browsing:
 
 @pytest.fixture
 def browsing() -> Iterator[Browsing]:
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         # --no-sandbox: the tests may run as root, where Chromium's sandbox refuses to start.
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -76,8 +71,6 @@ def browsing() -> Iterator[Browsing]:
 def test_the_page_renders_the_contract_and_tries_a_release(
     gateway_url: str, discogs: RunningEmulator, browsing: Browsing
 ) -> None:
-    from playwright.sync_api import expect
-
     page = browsing.page
     page.goto(f"{gateway_url}/docs#/Database/getRelease")
 
@@ -102,8 +95,6 @@ def test_the_page_renders_the_contract_and_tries_a_release(
 def test_behind_a_path_prefix_the_page_and_try_it_out_stay_under_it(
     gateway_url: str, discogs: RunningEmulator, browsing: Browsing
 ) -> None:
-    from playwright.sync_api import expect
-
     proxy = PathPrefixProxy(gateway_url, "/sleeve")
     with EmulatorThread(proxy) as proxy_url:
         page = browsing.page
@@ -122,8 +113,6 @@ def test_behind_a_path_prefix_the_page_and_try_it_out_stay_under_it(
 
 def _try_release_1(page: Page) -> None:
     """Try it out, ``release_id`` 1, Execute, on ``getRelease``: its answer shown."""
-    from playwright.sync_api import expect
-
     release = page.locator("#operations-Database-getRelease")
     release.locator("button.try-out__btn").click()
     release.locator('tr[data-param-name="release_id"] input').fill("1")
