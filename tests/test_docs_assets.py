@@ -191,3 +191,9 @@ def test_the_docs_cost_a_reader_nothing_of_their_limit(discogs: RunningEmulator)
         assert httpx.get(f"{url}/releases/1").status_code == 200
         assert httpx.get(f"{url}/releases/1").status_code == 200
         assert httpx.get(f"{url}/releases/1").status_code == 429  # the limit is still there
+
+
+def test_the_root_links_to_the_docs_where_clients_reach_sleeve(discogs: RunningEmulator) -> None:
+    with gateway(discogs.url, server={"public_url": "https://sleeve.example/discogs"}) as url:
+        link = httpx.get(f"{url}/").headers["link"]
+    assert link.startswith('<https://sleeve.example/discogs/docs>; rel="service-doc"')
