@@ -4,7 +4,7 @@ Playwright rather than Selenium: it sees every request the page makes and every 
 message (what "nothing left 127.0.0.1" and "no errors" are checked on), and waits for what
 it is asked to find. It drives the system's Chromium (Debian's ``chromium`` package); it
 downloads no browser of its own. Install it with
-``command -v chromium >/dev/null || apt-get install -y chromium``.
+``command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         CHROMIUM is None,
-        reason="needs Chromium: command -v chromium >/dev/null || apt-get install -y chromium",
+        reason="needs Chromium: command -v chromium >/dev/null || "
+        "(apt-get update && apt-get install -y chromium)",
     ),
 ]
 
