@@ -45,6 +45,7 @@ from .discogs.image_sources import CoverArtSources
 from .discogs.images import DiscogsImages
 from .discogs.service import KEPT_HEADERS as DISCOGS_KEPT_HEADERS
 from .discogs.service import DiscogsService
+from .docs_page import DocsAssets
 from .edge.access_log import AccessLogMiddleware
 from .edge.allowed_methods import AllowedMethods
 from .edge.client_limits import ClientLimitMiddleware
@@ -63,6 +64,7 @@ from .handlers import operation_resolver
 from .handlers.acousticbrainz import AcousticBrainzHandlers
 from .handlers.coverart import CoverArtHandlers
 from .handlers.discogs import DiscogsHandlers
+from .handlers.docs import DocsHandlers
 from .handlers.gateway import GatewayHandlers
 from .handlers.image_stats import ImageStatsHandlers
 from .handlers.images import ImageHandlers
@@ -463,6 +465,7 @@ def build_handlers(
         LinkHandlers(services.links, public=shared.public),
         AcousticBrainzHandlers(services.acousticbrainz),
         MetaHandlers(contract.raw),
+        DocsHandlers(DocsAssets()),
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),
         ImageStatsHandlers(shared.images.blobs, images.budget, shared.cache.counters),
         GatewayHandlers(shared.cache, backend=settings.cache.backend),

@@ -101,6 +101,18 @@ def test_the_installed_wheel_serves_the_bundled_contract(served: str) -> None:
     assert answer.json() == json.loads(json.dumps(load_specification(SPEC_PATH).raw))
 
 
+def test_the_installed_wheel_serves_the_docs_page_and_its_files(served: str) -> None:
+    """The page and the vendored Swagger UI are package data: the wheel must carry them."""
+    from sleeve.docs_page import DocsAssets
+
+    checkout = DocsAssets()
+    assert httpx.get(f"{served}/docs", timeout=10).content == checkout.page.body
+    for name in checkout.names:
+        answer = httpx.get(f"{served}/docs/{name}", timeout=10)
+        assert answer.status_code == 200, name
+        assert answer.content == checkout.asset(name).body, name  # type: ignore[union-attr]
+
+
 def test_the_wheel_puts_only_sleeve_into_site_packages(environment: pathlib.Path) -> None:
     python = environment / "bin" / "python"
     code = (

@@ -19,6 +19,7 @@ from sleeve.handlers import handler_name
 from sleeve.handlers.acousticbrainz import AcousticBrainzHandlers
 from sleeve.handlers.coverart import CoverArtHandlers
 from sleeve.handlers.discogs import DiscogsHandlers
+from sleeve.handlers.docs import DocsHandlers
 from sleeve.handlers.gateway import GatewayHandlers
 from sleeve.handlers.image_stats import ImageStatsHandlers
 from sleeve.handlers.images import ImageHandlers
@@ -48,6 +49,7 @@ HANDLERS = (
     LinkHandlers,
     AcousticBrainzHandlers,
     MetaHandlers,
+    DocsHandlers,
     GatewayHandlers,
     ImageHandlers,
     ImageStatsHandlers,

@@ -27,6 +27,7 @@ from ..adapters.http import LARGE_BODY, UpstreamResponse
 from ..cache.answer_cache import Served
 from ..cache.http_caching import cache_status
 from ..cache.keys import cache_key
+from ..docs_page import service_links
 from ..errors import GatewayError, answer_error
 from ..governance.clients import STATE_KEY, Client
 from ..upstream import ProxiedUpstream
@@ -128,6 +129,8 @@ class DiscogsService:
         headers = {"Vary": "Accept"}
         if "Link" in upstream_headers:
             headers["Link"] = rewriter.link_header(upstream_headers["Link"])
+        if path == "/":  # the service root points at sleeve's docs and contract
+            headers["Link"] = service_links(base)
         headers.update(
             {name: upstream_headers[name] for name in KEPT_HEADERS if name in upstream_headers}
         )

@@ -53,6 +53,12 @@ def limit_headers(
     ]
 
 
+def _docs(path: str) -> bool:
+    """The docs page and its files: static, answered from memory, and six requests a page
+    load, which should not come out of a reader's limit."""
+    return path == "/docs" or path.startswith("/docs/")
+
+
 class ClientLimitMiddleware:
     def __init__(
         self, app: ASGIApp, directory: ClientDirectory, limits: LimiterBackend, *, window: float
@@ -63,7 +69,7 @@ class ClientLimitMiddleware:
         self._window = window
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS or _docs(scope["path"]):
             await self.app(scope, receive, send)
             return
         client = self._directory.identify(scope)
