@@ -96,6 +96,7 @@ def tour(base: str, samples: SampleUpstreams) -> str:
         (f"{mb_release}?inc=artists&fmt=json", "the same as JSON"),
         (f"{base}/images/releases/{SAMPLE_RELEASE_ID}/0?size=250", "an image, made 250 px"),
         (f"{base}/release/{SAMPLE_ART_MBID}/front-250", "Cover Art Archive front art"),
+        (f"{base}/docs", "the API docs (try any operation there)"),
         (f"{base}/_sleeve/images/stats.html", "image statistics"),
         (f"{base}/_sleeve/cache/stats", "cache hits and misses"),
         (f"{base}/openapi.json", "the contract, for SDK generators"),
