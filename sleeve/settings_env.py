@@ -38,13 +38,14 @@ class EnvValueError(ValueError):
 class EnvironmentSource(EnvSettingsSource):
     """``SLEEVE_<SECTION>__<KEY>`` variables, with comma-separated lists allowed."""
 
-    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        # ``field`` is None for a raw type inside a mapping, though the base class says not.
         try:
             return super().decode_complex_value(field_name, field, value)
         except ValueError:
             if not isinstance(value, str):
                 raise
-            annotation = field.annotation if field is not None else None
+            annotation = getattr(field, "annotation", None)
             if _is_list_of_plain_values(annotation) and not value.lstrip().startswith("["):
                 return [item.strip() for item in value.split(",") if item.strip()]
             raise EnvValueError(self._explain(field_name, annotation, value)) from None
