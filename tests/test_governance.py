@@ -241,3 +241,40 @@ def test_a_passing_failure_is_retried_and_the_client_never_sees_it(
         answer = httpx.get(f"{url}/masters/2", timeout=10)
     assert answer.status_code == 200
     assert emulator.calls_by_path["/masters/2"] == 2
+
+
+async def test_one_clients_crawl_does_not_starve_another_clients_lookup(
+    limited_discogs: tuple[DiscogsEmulator, str],
+) -> None:
+    """The upstream's slots go round the clients waiting for them: a tagger's one lookup,
+    asked behind a crawler's misses, is the next call but one that Discogs receives (the
+    crawler's next call is already at the head of the line), not the last."""
+    emulator, discogs_url = limited_discogs
+    clients = {
+        "anonymous": False,
+        "keys": [
+            {"name": "crawler", "sha256": key_digest("crawler-key")},
+            {"name": "tagger", "sha256": key_digest("tagger-key")},
+        ],
+    }
+    # One call a second: slots free one at a time, so the order Discogs sees is the
+    # order of the line; the lookup has a whole second to join it.
+    upstreams = {"discogs": {"rate_limit": 1, "window": 1.0, "max_wait": 30}}
+    crawler, tagger = {"X-Sleeve-Key": "crawler-key"}, {"X-Sleeve-Key": "tagger-key"}
+    with gateway(discogs_url, clients=clients, upstreams=upstreams) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            crawl = [
+                asyncio.create_task(
+                    client.get(f"/artists/1/releases?per_page={n}", headers=crawler)
+                )
+                for n in range(1, 6)
+            ]
+            while not emulator.requests:  # the crawl's first call has left; the rest wait
+                await asyncio.sleep(0.01)
+            lookup = await client.get("/releases/1", headers=tagger)
+            answers = await asyncio.gather(*crawl)
+    assert lookup.status_code == 200 and all(a.status_code == 200 for a in answers)
+    paths = [request.path for request in emulator.requests]
+    assert len(paths) == 6
+    times = [round(r.time - emulator.requests[0].time, 2) for r in emulator.requests]
+    assert paths.index("/releases/1") == 2, (paths, times)  # first come, first served: 5

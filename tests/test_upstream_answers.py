@@ -320,7 +320,7 @@ def test_a_redirect_to_a_url_that_parses_two_ways_is_refused_and_never_kept() ->
             mbid = "00000000-0000-4000-8000-000000000001"
             answers = [get(url, f"/release/{mbid}/front") for _ in range(2)]
     assert [answer.status_code for answer in answers] == [502, 502]
-    assert all("host sleeve does not fetch from" in answer.text for answer in answers)
+    assert all("not in images.allowed_hosts" in answer.text for answer in answers)
     assert archive.calls == 2
 
 

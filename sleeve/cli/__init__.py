@@ -1,4 +1,5 @@
-"""The ``sleeve`` command: ``serve`` runs the gateway, ``config`` shows the settings,
+"""The ``sleeve`` command: ``serve`` runs the gateway, ``demo`` runs it in front of sample
+upstreams, ``config`` shows the settings,
 ``cache purge`` drops cached answers, ``keys new`` makes a client key, ``images warm``
 prefetches images, ``import acousticbrainz`` loads the AcousticBrainz dumps, ``openapi``
 prints the contract.
@@ -16,11 +17,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..config import ConfigError, load_settings
-from . import cache, import_acousticbrainz, keys, openapi, serve, show_config, warm
+from . import cache, demo, import_acousticbrainz, keys, openapi, serve, show_config, warm
 
 __all__ = ["main"]
 
-COMMANDS = (serve, show_config, cache, keys, warm, import_acousticbrainz, openapi)
+COMMANDS = (serve, demo, show_config, cache, keys, warm, import_acousticbrainz, openapi)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"sleeve: {exc}", file=sys.stderr)
         return 2
-    result: int = args.run(settings, args)
+    try:
+        result: int = args.run(settings, args)
+    except KeyboardInterrupt:  # Ctrl-C: the command has stopped; no traceback
+        return 130
     return result
 
 

@@ -167,7 +167,7 @@ class CoverArtService:
         target = urljoin(url, location)
         if not self._allowed.allows(target):
             logger.warning("refused a redirect to a host not allowed: %s", target)
-            raise GatewayError(502, f"{NAME} pointed at a host sleeve does not fetch from.")
+            raise GatewayError(502, self._allowed.refusal(target, f"{NAME}'s redirect"))
         return target
 
 

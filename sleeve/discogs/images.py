@@ -160,7 +160,7 @@ class DiscogsImages:
             )
         if not self._allowed.allows(uri):
             logger.warning("refused an image URL on a host not allowed: %s", urlsplit(uri).hostname)
-            raise GatewayError(502, "The image is on a host sleeve does not fetch from.")
+            raise GatewayError(502, self._allowed.refusal(uri, "The image"))
         return uri
 
 

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
 from ..governance.limiter import Admission, LimiterBackend
+from ..governance.priority import on_behalf_of
 from ..url_space import is_sleeves_own, upstream_of
 from .error_dialects import send_error
 
@@ -109,4 +110,5 @@ class ClientLimitMiddleware:
                 message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        with on_behalf_of(client.identity):  # the upstream's line is fair between clients
+            await self.app(scope, receive, send_with_headers)

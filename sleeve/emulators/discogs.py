@@ -536,7 +536,7 @@ class DiscogsEmulator:
         except PageOutOfRange:
             raise DiscogsError(404, PAGE_NOT_FOUND) from None
         urls = page_urls(ctx.base_url + request.path, list(request.query.items()), window)
-        body = {"pagination": pagination_block(window, urls)} | (extra or {})
+        body: dict[str, Any] = {"pagination": pagination_block(window, urls)} | (extra or {})
         body[key] = entries[window.start : window.end]
         link = link_header(urls)
         return self._ok(request, body, {"Link": link} if link else None)
@@ -625,7 +625,7 @@ class DiscogsEmulator:
             request.query.get("sort"),
             request.query.get("sort_order"),
             {
-                key: (lambda e, key=key: e.get(key))
+                key: _field(key)
                 for key in ("released", "title", "format", "label", "catno", "country")
             },
         )
@@ -762,6 +762,10 @@ class EmulatorThread:
             self.base_url = base_url
             self._ready.set()
             await self._stop.wait()
+
+
+def _field(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda entry: entry.get(key)
 
 
 def start_in_thread(

@@ -897,7 +897,7 @@ def matches(entry: SearchEntry, field_name: str, value: str) -> bool:
             or (doc["type"] == "label" and _contains(doc["title"], value))
         ),
         "year": lambda: doc.get("year") == value,
-        "country": lambda: _any_equals([doc.get("country")], value),
+        "country": lambda: _any_equals([doc.get("country") or ""], value),
         "genre": lambda: _any_equals(doc.get("genre"), value),
         "style": lambda: _any_equals(doc.get("style"), value),
         "format": lambda: _any_equals(doc.get("format"), value),

@@ -9,7 +9,8 @@ For each call, in order:
    process, falling back to a per-process count while Redis is away
    (:mod:`.fallback`), or per process for the embedded default), waiting for one up to the caller's
    deadline; callers of one process take turns at it (:mod:`.turns`), clients before
-   background work, which also leaves ``reserve`` slots for clients;
+   background work (which also leaves ``reserve`` slots for clients), and among
+   clients each in its round, so that one client's crawl cannot starve another's lookup;
 3. the call itself, holding its slot until the answer (or the failure) is back: the slot
    counts from then, so however slowly the call travels, no window the upstream sees
    holds more than the limit (:mod:`.limiter`, "held slots"); a 429 **pauses** the
@@ -36,7 +37,7 @@ from ..adapters.http import UpstreamError, UpstreamResponse
 from ..backends import StoreUnavailable
 from .breaker import CircuitBreaker
 from .limiter import Admission, RateLimiter
-from .priority import Priority, current_patience, current_priority
+from .priority import Priority, current_client, current_patience, current_priority
 from .retry import RetryBudget, RetryPolicy, parse_retry_after
 from .turns import TurnQueue
 
@@ -126,7 +127,8 @@ class UpstreamGate:
     async def _take_slot(self, deadline: float) -> str | None:
         """A held slot from the limiter (its ticket), asking only in this caller's turn."""
         background = current_priority() is Priority.BACKGROUND
-        if not await self._turns.acquire(int(background), deadline - time.monotonic()):
+        rank, patience = int(background), deadline - time.monotonic()
+        if not await self._turns.acquire(rank, patience, current_client()):
             wait = self.limiter.window / self.limiter.limit * (1 + self._turns.waiting)
             raise self._busy(f"too many calls wait for {self.upstream}", wait)
         try:

@@ -53,3 +53,22 @@ def patience(seconds: float) -> Iterator[None]:
         yield
     finally:
         _patience.reset(token)
+
+
+_client: ContextVar[str] = ContextVar("sleeve_client", default="")
+
+
+def current_client() -> str:
+    """Who the upstream call is for (a client's identity; empty when nobody said): the
+    gate's line is fair between clients (:mod:`.turns`)."""
+    return _client.get()
+
+
+@contextlib.contextmanager
+def on_behalf_of(client: str) -> Iterator[None]:
+    """Upstream calls inside are ``client``'s."""
+    token = _client.set(client)
+    try:
+        yield
+    finally:
+        _client.reset(token)

@@ -41,6 +41,19 @@ class HostAllowList:
             or (bool(hostname) and hostname.endswith(self._suffixes))
         )
 
+    @staticmethod
+    def refusal(url: str, what: str) -> str:
+        """The 502's message for ``url``, refused: it names the host and the setting, so
+        an operator knows what to add (the host is the upstream's, never a secret)."""
+        try:
+            parts = yarl.URL(url)
+            host = parts.host or "no host"
+            if parts.explicit_port is not None:
+                host = f"{host}:{parts.explicit_port}"
+        except (ValueError, TypeError):
+            host = "a URL that does not parse"
+        return f"{what} is on {host[:200]}, which is not in images.allowed_hosts."
+
 
 def checked_image(body: bytes, *, max_bytes: int, upstream: str) -> tuple[bytes, str]:
     """``(body, content type)`` if ``body`` is a whole image of a size sleeve keeps."""
