@@ -12,11 +12,13 @@ import ipaddress
 import math
 import os
 import pathlib
+import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -28,13 +30,19 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from . import __url__, __version__
 from .backends.urls import masked_url
 from .coverart import kinds as coverart_kinds
 from .discogs import kinds as discogs_kinds
 from .musicbrainz import kinds as musicbrainz_kinds
+from .settings_env import EnvironmentSource, EnvValueError
 
 DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
 
@@ -47,6 +55,11 @@ def _user_cache_dir() -> pathlib.Path:
 def _user_data_dir() -> pathlib.Path:
     base = os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share"
     return pathlib.Path(base) / "sleeve"
+
+
+# A path as people write it in a file or a variable: ``~/.cache/sleeve`` means their home,
+# not a directory named ``~`` under the working directory.
+UserPath = Annotated[pathlib.Path, AfterValidator(lambda path: path.expanduser())]
 
 
 class ConfigError(Exception):
@@ -216,7 +229,7 @@ class CacheSettings(_Section):
     """Where answers are kept and for how long (seconds)."""
 
     backend: Literal["sqlite", "redis"] = "sqlite"
-    path: pathlib.Path = Field(
+    path: UserPath = Field(
         default_factory=lambda: _user_cache_dir() / "cache.db",
         description="The embedded cache's SQLite file (backend sqlite).",
     )
@@ -298,7 +311,7 @@ IMAGE_SOURCES: tuple[ImageSource, ...] = (
 class ImagesSettings(_Section):
     """The image store and the upstream image budget."""
 
-    path: pathlib.Path = Field(
+    path: UserPath = Field(
         default_factory=lambda: _user_cache_dir() / "images",
         description="Where image files are kept (content-addressed).",
     )
@@ -336,18 +349,29 @@ class AcousticBrainzSettings(_Section):
     """The AcousticBrainz archive: data, not cache (it can never be fetched again), so it
     lives under the user's data directory and is never evicted."""
 
-    path: pathlib.Path = Field(
+    path: UserPath = Field(
         default_factory=lambda: _user_data_dir() / "acousticbrainz.db",
         description="The archive file that `sleeve import acousticbrainz` fills.",
     )
 
 
-class ClientKeySettings(_Section):
-    """A client key, kept as the SHA-256 of the key (``sleeve keys new NAME`` makes one)."""
+KEY_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+
+class ClientKeySettings(_Section):
+    """A client key, kept as the SHA-256 of the key (``sleeve keys new NAME`` makes one, and
+    checks the name with this same model before printing anything)."""
+
+    name: str
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
     limit: int | None = Field(None, ge=1, description="Requests per window; default clients.limit.")
+
+    @field_validator("name")
+    @classmethod
+    def _key_name(cls, name: str) -> str:
+        if not KEY_NAME.fullmatch(name):
+            raise ValueError(f"a key name is letters, digits, '.', '_' and '-', not {name!r}")
+        return name
 
 
 class ClientsSettings(_Section):
@@ -392,7 +416,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file, which arrives as init values.
-        return (env_settings, init_settings)
+        return (EnvironmentSource(settings_cls), init_settings)
 
 
 def load_settings(path: str | pathlib.Path | None = None, **overrides: Any) -> Settings:
@@ -406,6 +430,11 @@ def load_settings(path: str | pathlib.Path | None = None, **overrides: Any) -> S
         return Settings(**values)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, EnvValueError):
+            raise ConfigError(str(cause)) from None
+        raise ConfigError(_one_line(f"{exc}: {cause}" if cause else str(exc))) from None
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
@@ -419,7 +448,7 @@ def _read_yaml(path: pathlib.Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        raise ConfigError(_one_line(f"config file {path} is not valid YAML: {exc}")) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -437,7 +466,20 @@ def merge_into(into: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def _describe(exc: ValidationError) -> str:
-    lines = [
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
-    ]
-    return "invalid configuration:\n  " + "\n  ".join(lines)
+    """Every offending key on one line: a start-up failure is one line on stderr."""
+    return _one_line("invalid configuration: " + "; ".join(problems(exc)))
+
+
+def problems(exc: ValidationError) -> list[str]:
+    """``key: what is wrong`` per error, in sleeve's words where a validator gave some."""
+    said = []
+    for error in exc.errors():
+        message = error["msg"]
+        if error["type"] == "value_error":  # pydantic prefixes "Value error, " to ours
+            message = str(error.get("ctx", {}).get("error", message))
+        said.append(f"{'.'.join(str(part) for part in error['loc'])}: {message}")
+    return said
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())

@@ -5,11 +5,17 @@ table is the one answer to "whose path is this?": the edge reads it to speak err
 rate-limit headers in that upstream's dialect, the cache to purge a path's answers.
 Everything not claimed below (the Discogs database, and sleeve's own ``/_sleeve``,
 ``/images`` and ``/openapi.json``) is Discogs' space, the root of the document.
+
+:func:`is_sleeves_own` tells the paths no upstream is ever asked for (sleeve's status
+pages, its contract, kept blobs) from the rest, so that client limits can count them
+apart: a dashboard polling ``/_sleeve/images/stats`` must not spend the quota a client has
+for upstream-bound requests. ``/`` is not among them: it is Discogs' root, answered from
+Discogs. (``/images/…`` neither: a miss there spends Discogs' image budget.)
 """
 
 from __future__ import annotations
 
-__all__ = ["UPSTREAMS", "upstream_of"]
+__all__ = ["UPSTREAMS", "is_sleeves_own", "upstream_of"]
 
 #: upstream → (path prefixes, exact paths). Order matters: first match wins.
 _CLAIMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -30,3 +36,14 @@ def upstream_of(path: str) -> str:
         if path.startswith(prefixes) or path in exact:
             return upstream
     return DEFAULT
+
+
+# sleeve's own pages: its status pages and kept blobs, its contract, and the documentation
+# and metrics pages where served.
+_OWN_PREFIXES = ("/_sleeve/", "/docs/")
+_OWN_PATHS = frozenset({"/_sleeve", "/openapi.json", "/docs", "/metrics"})
+
+
+def is_sleeves_own(path: str) -> bool:
+    """Whether sleeve answers ``path`` itself, never asking an upstream."""
+    return path in _OWN_PATHS or path.startswith(_OWN_PREFIXES)

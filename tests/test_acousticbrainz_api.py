@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.acousticbrainz import dumps
+from tests.client_libraries import require
 from tests.conftest import RunningEmulator
 from tests.servers import gateway
 
@@ -108,8 +109,8 @@ def test_beets_acousticbrainz_plugin_reads_through_sleeve(
     ab_url: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BEETSDIR", str(tmp_path))
-    from beets import config
-    from beetsplug.acousticbrainz import AcousticPlugin
+    config = require("beets").config
+    AcousticPlugin = require("beetsplug.acousticbrainz", "beets").AcousticPlugin
 
     config["acousticbrainz"]["base_url"] = f"{ab_url}/api/v1/"
     plugin = AcousticPlugin()

@@ -10,9 +10,7 @@ import shutil
 from collections.abc import Iterator
 
 import httpx
-import musicbrainzngs
 import pytest
-from musicbrainzngs import caa
 from PIL import Image
 
 from sleeve.emulators.metabrainz_data import (
@@ -22,8 +20,12 @@ from sleeve.emulators.metabrainz_data import (
     RELEASE_WITH_ART_MBID,
     RELEASE_WITHOUT_FRONT_MBID,
 )
+from tests.client_libraries import require
 from tests.conftest import RunningCoverArt
 from tests.servers import CLOSED, gateway
+
+musicbrainzngs = require("musicbrainzngs")
+caa = require("musicbrainzngs.caa", "musicbrainzngs")
 
 ADMIN = "coverart-clients-admin"
 MBID = RELEASE_WITH_ART_MBID

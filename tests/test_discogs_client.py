@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import discogs_client
 import pytest
 
+from tests.client_libraries import require
 from tests.conftest import RunningEmulator
+
+discogs_client = require("discogs_client", "python3-discogs-client")
 
 CLIENT_AGENT = "SleeveClientTest/1.0 +https://example.invalid"
 

@@ -21,6 +21,9 @@ import pytest
 
 from sleeve.app import SPEC_PATH
 from sleeve.openapi31 import bundle
+from tests.client_libraries import require
+
+require("openapi_python_client", "openapi-python-client")
 
 # openapi-python-client names the package after the document's title ("sleeve").
 PACKAGE = "sleeve_client"

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import musicbrainzngs
 import pytest
 
 from sleeve.emulators.metabrainz_data import (
@@ -27,7 +26,10 @@ from sleeve.emulators.metabrainz_data import (
     RECORDING_MBID,
     WORK_MBID,
 )
+from tests.client_libraries import optional, require
 from tests.conftest import RunningMusicBrainz
+
+musicbrainzngs = optional("musicbrainzngs")  # its tests' fixture requires it
 
 RELEASE_PATH = f"/ws/2/release/{DISCOGS_LINKED_RELEASE_MBID}"
 NGS_RELEASE_INCLUDES = [
@@ -54,6 +56,7 @@ def assert_all_from_sleeve(musicbrainz: RunningMusicBrainz) -> None:
 
 @pytest.fixture
 def ngs(gateway_url: str) -> Iterator[None]:
+    require("musicbrainzngs")
     musicbrainzngs.set_useragent("SleeveGatewayTests", "1.0", "https://sleeve.test")
     musicbrainzngs.set_hostname(gateway_url.removeprefix("http://"), use_https=False)
     musicbrainzngs.set_rate_limit(False)
@@ -151,8 +154,8 @@ def beets_api(
 ) -> Iterator[object]:
     """beets' MusicBrainz client pointed at sleeve, with a config directory of its own."""
     monkeypatch.setenv("BEETSDIR", str(tmp_path / "beets"))
-    beets = pytest.importorskip("beets", reason="beets is not installed")
-    musicbrainz_api = pytest.importorskip("beetsplug._utils.musicbrainz")
+    beets = require("beets")
+    musicbrainz_api = require("beetsplug._utils.musicbrainz", "beets")
     beets.config.clear()
     beets.config.read(user=False, defaults=True)
     settings = beets.config["musicbrainz"]

@@ -39,7 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sleeve", description=__doc__.split("\n\n")[0])
+    # The module docstring's first paragraph, less its reStructuredText literals: argparse
+    # prints plain text.
+    summary = (__doc__ or "").split("\n\n")[0].replace("``", "'")
+    parser = argparse.ArgumentParser(prog="sleeve", description=summary)
     parser.add_argument("--version", action="version", version=f"sleeve {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for command in COMMANDS:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import sys
 from typing import Any
 
-from ..config import Settings
+from pydantic import ValidationError
+
+from ..config import ClientKeySettings, Settings, problems
 from ..governance.clients import key_digest
 
 __all__ = ["add_parser", "run_new"]
@@ -29,9 +32,15 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run_new(settings: Settings, args: argparse.Namespace) -> int:
     key = secrets.token_urlsafe(32)
-    entry = {"name": args.name, "sha256": key_digest(key)}
-    if args.limit:
+    entry: dict[str, Any] = {"name": args.name, "sha256": key_digest(key)}
+    if args.limit is not None:
         entry["limit"] = args.limit
+    try:
+        # The config's own model: an entry printed here is one start-up accepts.
+        ClientKeySettings(**entry)
+    except ValidationError as exc:
+        print(f"sleeve: {'; '.join(problems(exc))}", file=sys.stderr)
+        return 2
     print(f"key for {args.name} (shown once; give it to the client as X-Sleeve-Key):\n  {key}")
     print("add to the config file under clients.keys:")
     print("  - " + json.dumps(entry))

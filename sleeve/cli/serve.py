@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import warnings
 from typing import Any
 
 import uvicorn
@@ -32,9 +31,6 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    # connexion 3.3 imports starlette's test client at import time, which warns about
-    # httpx on every start; it is not used here, so the warning is only noise.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from ..app import create_app
 
     level = settings.server.log_level

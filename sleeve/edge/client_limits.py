@@ -6,6 +6,11 @@ clients that pace themselves keep working) and the IETF way (``RateLimit-Policy`
 ``RateLimit``, draft-ietf-httpapi-ratelimit-headers). Past the limit: 429 with
 ``Retry-After``. This sits in front of the fast path, so cached hits are counted too.
 
+sleeve's own pages (:func:`sleeve.url_space.is_sleeves_own`: ``/_sleeve/…``, …) are counted
+apart, with the same limit, under their own policy name (``sleeve-pages``): polling the
+stats page spends nothing of a client's upstream-bound quota, and is still bounded (the
+stats walk the image store).
+
 When the shared limiter (Redis) is away, limits fall back to this process alone rather
 than refusing or waving everyone through (:mod:`sleeve.governance.fallback`).
 """
@@ -20,15 +25,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
 from ..governance.limiter import Admission, LimiterBackend
 from ..governance.priority import on_behalf_of
-from ..url_space import upstream_of
+from ..url_space import is_sleeves_own, upstream_of
 from .error_dialects import send_error
 
 UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
 POLICY = "sleeve"
+PAGES_POLICY = "sleeve-pages"
 
 
 def limit_headers(
-    admission: Admission, limit: int, window: float, *, path: str = "/"
+    admission: Admission, limit: int, window: float, *, path: str = "/", policy: str = POLICY
 ) -> list[tuple[bytes, bytes]]:
     """The client's count, as Discogs and the IETF draft say it (and as AcousticBrainz
     said it, on AcousticBrainz paths)."""
@@ -48,8 +54,8 @@ def limit_headers(
         (b"x-discogs-ratelimit", str(limit).encode()),
         (b"x-discogs-ratelimit-used", str(admission.used).encode()),
         (b"x-discogs-ratelimit-remaining", str(admission.remaining).encode()),
-        (b"ratelimit-policy", f'"{POLICY}";q={limit};w={math.ceil(window)}'.encode()),
-        (b"ratelimit", f'"{POLICY}";r={admission.remaining};t={reset}'.encode()),
+        (b"ratelimit-policy", f'"{policy}";q={limit};w={math.ceil(window)}'.encode()),
+        (b"ratelimit", f'"{policy}";r={admission.remaining};t={reset}'.encode()),
     ]
 
 
@@ -83,9 +89,17 @@ class ClientLimitMiddleware:
             )
             return
         scope.setdefault("state", {})[STATE_KEY] = client
-        limiter = self._limits.limiter(client.identity, client.limit, self._window)
+        own = is_sleeves_own(scope["path"])
+        name = f"{PAGES_POLICY}|{client.identity}" if own else client.identity
+        limiter = self._limits.limiter(name, client.limit, self._window)
         admission = await limiter.acquire()
-        headers = limit_headers(admission, client.limit, self._window, path=scope["path"])
+        headers = limit_headers(
+            admission,
+            client.limit,
+            self._window,
+            path=scope["path"],
+            policy=PAGES_POLICY if own else POLICY,
+        )
         if not admission.admitted:
             retry_after = max(1, math.ceil(admission.retry_after))
             message = (

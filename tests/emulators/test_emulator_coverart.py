@@ -8,7 +8,6 @@ import io
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
-import musicbrainzngs
 import pytest
 from PIL import Image
 
@@ -24,6 +23,9 @@ from sleeve.emulators.metabrainz_data import (
     build_catalogue,
 )
 from sleeve.emulators.musicbrainz_docs import DocumentBuilder
+from tests.client_libraries import optional, require
+
+musicbrainzngs = optional("musicbrainzngs")  # the tests that use it require it
 
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
 
@@ -194,6 +196,7 @@ async def test_rate_limit_modes_and_reset():
 
 @pytest.fixture(scope="module")
 def ngs_caa() -> Iterator[CoverArtEmulator]:
+    require("musicbrainzngs")
     emulator = CoverArtEmulator()
     with EmulatorThread(emulator) as base_url:
         musicbrainzngs.set_useragent("SleeveEmulatorTests", "1.0", "https://sleeve.test")
