@@ -179,3 +179,26 @@ def test_the_workers_get_a_metrics_directory_removed_on_exit(workers: Workers) -
     workers.process.terminate()
     assert workers.process.wait(30) == 0
     assert not directory.exists()
+
+
+def test_workers_that_cannot_start_stop_the_supervisor_with_a_failure(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A setting no worker can start with (the cache under a file): the supervisor stops
+    with status 3 instead of spawning failing workers forever, so systemd's
+    Restart=on-failure (and its start limit) sees it."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLEEVE_")}
+    env["SLEEVE_CACHE__PATH"] = str(blocker / "cache.db")
+    env["SLEEVE_IMAGES__PATH"] = str(tmp_path / "images")
+    env["SLEEVE_ACOUSTICBRAINZ__PATH"] = str(tmp_path / "acousticbrainz.db")
+    finished = subprocess.run(
+        [sys.executable, "-m", "sleeve", "serve", "--workers", "2", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 3, finished.stderr[-2000:]
+    assert "the worker could not start" in finished.stderr

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from ..config import Settings
 from ..edge.http_protocol import guarded_protocol
@@ -54,23 +55,29 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve until stopped; exit status 3 (uvicorn's) when the gateway could not start, so
+    that a supervisor such as systemd's ``Restart=on-failure`` sees a failure."""
     workers = settings.server.workers
     _configure_process(settings)
     if workers == 1:
-        uvicorn.Server(server_config(worker_app(settings), settings)).run()
-        return 0
+        server = uvicorn.Server(server_config(worker_app(settings), settings))
+        server.run()
+        return 0 if server.started else STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     # A factory, not an app: each child calls it after the spawn.
-    config = server_config(functools.partial(worker_app, settings), settings, factory=True)
+    factory = functools.partial(_spawned_worker_app, settings)
+    config = server_config(factory, settings, factory=True)
     config.workers = workers
     with _metrics_directory():
         socket = config.bind_socket()
         try:
-            Multiprocess(config, sockets=[socket]).run()
+            supervisor = Multiprocess(config, sockets=[socket])
+            supervisor.run()
         finally:
             socket.close()
-    return 0
+    failed = [p for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    return STARTUP_FAILURE if failed else 0
 
 
 def worker_app(settings: Settings) -> Any:
@@ -79,6 +86,17 @@ def worker_app(settings: Settings) -> Any:
     from ..app import create_app
 
     return create_app(settings)
+
+
+def _spawned_worker_app(settings: Settings) -> Any:
+    """:func:`worker_app` in a spawned child: a failure to build the app is a start-up
+    failure, which stops the supervisor; any other exit status makes it spawn the same
+    failing worker again, forever."""
+    try:
+        return worker_app(settings)
+    except Exception:
+        logging.getLogger("sleeve").exception("the worker could not start")
+        raise SystemExit(STARTUP_FAILURE) from None
 
 
 def _configure_process(settings: Settings) -> None:
