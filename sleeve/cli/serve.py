@@ -68,7 +68,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     # A factory, not an app: each child calls it after the spawn.
     factory = functools.partial(_spawned_worker_app, settings)
     config = server_config(factory, settings, factory=True)
-    config.workers = workers
     with _metrics_directory():
         socket = config.bind_socket()
         try:
@@ -139,6 +138,7 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "http": guarded_protocol(
             max_head_bytes=server.max_head_bytes, head_timeout=server.head_timeout
         ),
+        "workers": server.workers,  # more than one: a factory for Multiprocess to spawn
         "timeout_keep_alive": server.keep_alive,
         "limit_concurrency": server.max_connections,
     }
