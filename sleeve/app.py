@@ -209,7 +209,7 @@ def embedded_limits(
     config: CacheSettings, clients: ClientsSettings, *, workers: int
 ) -> tuple[LimiterBackend, LimiterBackend]:
     """Limits beside the embedded cache: upstream windows and budgets always in a SQLite
-    file every worker shares (an admission costs ~0.1 ms, and upstream calls are rare),
+    file every worker shares (an admission costs 0.1 to 0.2 ms, and upstream calls are rare),
     so N workers keep one limit and a restart forgets nothing spent; client counts in
     this process when it is the only one (the cheapest exact count), else in a file of
     their own, so that client traffic never holds the lock upstream admissions take.
