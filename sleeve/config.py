@@ -106,6 +106,13 @@ class ServerSettings(_Section):
     max_connections: int = Field(
         1000, ge=1, description="Connections and requests at once; past it, 503 at once."
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=512,
+        description="Worker processes sharing the port (sleeve serve --workers); with the "
+        "embedded cache they share its file, the limits and the image budget through SQLite.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -51,8 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    """``--host``/``--port`` given on the command line win over file and environment."""
+    """``--host``/``--port``/``--workers`` given on the command line win over file and
+    environment."""
     server = {
-        key: value for key in ("host", "port") if (value := getattr(args, key, None)) is not None
+        key: value
+        for key in ("host", "port", "workers")
+        if (value := getattr(args, key, None)) is not None
     }
     return {"server": server} if server else {}

@@ -13,21 +13,40 @@ Everything else (keep-alive, pipelining, concurrency limits) is uvicorn's own.
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import json
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 __all__ = ["guarded_protocol"]
 
 
+class _Bounded(type):
+    """The metaclass of the classes :func:`guarded_protocol` makes, so that they pickle as
+    the call that makes them: a uvicorn config holding one travels to spawned workers
+    (``sleeve serve --workers``), where a class made at run time has no importable name."""
+
+
 def guarded_protocol(*, max_head_bytes: int, head_timeout: float) -> type[HttpToolsProtocol]:
     """uvicorn's httptools protocol with these bounds, as a class for ``uvicorn.Config(http=…)``."""
-    return type(
+    protocol = _Bounded(
         "GuardedHttpToolsProtocol",
         (_GuardedHttpToolsProtocol,),
         {"max_head_bytes": max_head_bytes, "head_timeout": head_timeout},
     )
+    return cast(type[HttpToolsProtocol], protocol)
+
+
+def _remade(max_head_bytes: int, head_timeout: float) -> type[HttpToolsProtocol]:
+    return guarded_protocol(max_head_bytes=max_head_bytes, head_timeout=head_timeout)
+
+
+def _reduced(protocol: Any) -> tuple[Any, tuple[int, float]]:
+    return _remade, (protocol.max_head_bytes, protocol.head_timeout)
+
+
+copyreg.pickle(_Bounded, _reduced)
 
 
 class _GuardedHttpToolsProtocol(HttpToolsProtocol):

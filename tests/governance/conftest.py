@@ -1,14 +1,18 @@
 """Fixtures: every limiter behaviour test runs once per backend, against the real thing.
 
-``limits`` opens backends onto one shared state. For Redis each ``open()`` is a new
-backend object, a second process as far as the limiter can tell; a process has one
-local backend, so for ``local`` every ``open()`` is that same object.
+``limits`` opens backends onto one shared state. For Redis and SQLite each ``open()`` is
+a new backend object (a connection of its own), a second process as far as the limiter
+can tell; a process has one local backend, so for ``local`` every ``open()`` is that
+same object.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import pathlib
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,9 +21,10 @@ import pytest
 from sleeve.governance.limiter import LimiterBackend
 from sleeve.governance.local_limiter import LocalLimiterBackend
 from sleeve.governance.redis_limiter import RedisLimiterBackend
+from sleeve.governance.sqlite_limiter import SQLiteLimiterBackend
 from tests.cache.redis_server import COMFORTABLE_TIMEOUTS, INSTALL_HINT, RedisServer
 
-KINDS = ["local", "redis"]
+KINDS = ["local", "redis", "sqlite"]
 
 
 @pytest.fixture(scope="session")
@@ -89,9 +94,29 @@ class RedisLimits(Limits):
         return RedisLimiterBackend(self.url, namespace=self.namespace, **COMFORTABLE_TIMEOUTS)
 
 
+class SQLiteLimits(Limits):
+    kind = "sqlite"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.directory = pathlib.Path(tempfile.mkdtemp(prefix="sleeve-limits-"))
+        self.path = self.directory / "limits.db"
+
+    def _open(self) -> LimiterBackend:
+        return SQLiteLimiterBackend(self.path)
+
+    async def close_all(self) -> None:
+        try:
+            await super().close_all()
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
 def open_limits(kind: str, request: pytest.FixtureRequest) -> Limits:
     if kind == "local":
         return LocalLimits()
+    if kind == "sqlite":
+        return SQLiteLimits()
     return RedisLimits(request.getfixturevalue("redis_server").url)
 
 

@@ -11,8 +11,8 @@ as fast as allowed":
   admission i - limit + window)``. That is "never over the limit" and "no slot left free
   while someone waits" at once, and the hints must wake callers only when a slot frees.
 
-- **The real backends, on the real clock.** A crowd of tasks (for Redis spread over two
-  backend objects, two processes' view of one limit) each retry until admitted. Asserted:
+- **The real backends, on the real clock.** A crowd of tasks (for Redis and SQLite spread
+  over two backend objects, two processes' view of one limit) each retry until admitted. Asserted:
   everyone got in, no window held more than the limit, and the crowd took at least the
   ideal time (a limiter letting bursts through would be faster). One sanity bound with a
   generous factor catches a limiter that wastes whole windows; it is not the pass
@@ -41,6 +41,7 @@ from sleeve.governance.limiter import Admission, LimiterBackend
 from sleeve.governance.local_limiter import LocalLimiterBackend
 from sleeve.governance.redis_limiter import RedisLimiterBackend
 from sleeve.governance.sliding_window import admits, answer, blocking_rank
+from sleeve.governance.sqlite_limiter import SQLiteLimiterBackend
 from tests.cache.redis_server import COMFORTABLE_TIMEOUTS, RedisServer
 from tests.concurrently import gather_all
 from tests.governance.conftest import KINDS
@@ -216,18 +217,24 @@ async def crowd(backends: Sequence[LimiterBackend], name: str) -> list[Admitted]
 
 
 @pytest.fixture(scope="session")
-async def crowds(redis_server: RedisServer) -> dict[str, list[Admitted]]:
-    """Both backends' crowds at once, so the suite waits for the pacing only once."""
+async def crowds(
+    redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[Admitted]]:
+    """Every backend's crowd at once, so the suite waits for the pacing only once."""
     local = [LocalLimiterBackend()]
     shared = [
         RedisLimiterBackend(redis_server.url, namespace="test-crowd:", **COMFORTABLE_TIMEOUTS)
         for _ in range(2)
     ]
+    limits_file = tmp_path_factory.mktemp("crowd") / "limits.db"
+    embedded = [SQLiteLimiterBackend(limits_file) for _ in range(2)]
     try:
         await shared[0].limiter("crowd", LIMIT, WINDOW).reset()
-        records = await gather_all(crowd(local, "crowd"), crowd(shared, "crowd"))
+        records = await gather_all(
+            crowd(local, "crowd"), crowd(shared, "crowd"), crowd(embedded, "crowd")
+        )
     finally:
-        for backend in [*local, *shared]:
+        for backend in [*local, *shared, *embedded]:
             await backend.close()
     return dict(zip(KINDS, records, strict=True))
 
