@@ -57,7 +57,6 @@ from .governance.clients import ClientDirectory
 from .governance.fallback import FallbackLimiterBackend
 from .governance.gate import UpstreamGate
 from .governance.limiter import LimiterBackend
-from .governance.local_limiter import LocalLimiterBackend
 from .governance.request_counts import RequestCountsBackend
 from .governance.retry import RetryPolicy
 from .handlers import operation_resolver
@@ -196,6 +195,7 @@ def open_backends(config: CacheSettings, clients: ClientsSettings, *, workers: i
     tracked = clients.max_tracked
     if config.backend == "redis":
         from .cache.redis_store import RedisStore
+        from .governance.count_totals import RedisCountTotals
         from .governance.redis_limiter import RedisLimiterBackend
         from .governance.shared_request_counts import SharedRequestCountsBackend
 
@@ -204,7 +204,9 @@ def open_backends(config: CacheSettings, clients: ClientsSettings, *, workers: i
         return Backends(
             RedisStore(redis, namespace=config.namespace),
             FallbackLimiterBackend(shared),
-            SharedRequestCountsBackend(redis, namespace=config.namespace, max_names=tracked),
+            SharedRequestCountsBackend(
+                RedisCountTotals(redis, namespace=config.namespace), max_names=tracked
+            ),
             redis,
         )
     upstream_limits, client_limits = embedded_limits(config, clients, workers=workers)
@@ -216,11 +218,13 @@ def embedded_limits(
 ) -> tuple[LimiterBackend, LimiterBackend]:
     """Limits beside the embedded cache: upstream windows and budgets always in a SQLite
     file every worker shares (an admission costs 0.1 to 0.2 ms, and upstream calls are rare),
-    so N workers keep one limit and a restart forgets nothing spent; client counts in
-    this process when it is the only one (a counter: arithmetic only), else in a file of
-    their own, so that client traffic never holds the lock upstream admissions take.
+    so N workers keep one limit and a restart forgets nothing spent. Client counts are
+    counters (arithmetic only on a request); with several workers they add up in a file of
+    their own in batches, so client traffic never holds the lock upstream admissions take.
     Either file failing (locked past its timeout, disk full) counts in-process meanwhile.
     """
+    from .governance.count_totals import SQLiteCountTotals
+    from .governance.shared_request_counts import SharedRequestCountsBackend
     from .governance.sqlite_limiter import SQLiteLimiterBackend
 
     tracked = clients.max_tracked
@@ -228,8 +232,8 @@ def embedded_limits(
     upstream = FallbackLimiterBackend(SQLiteLimiterBackend(limits_path(config, "limits")))
     if workers == 1:
         return upstream, RequestCountsBackend(max_names=tracked)
-    shared_clients = SQLiteLimiterBackend(limits_path(config, "client-limits"))
-    return upstream, FallbackLimiterBackend(shared_clients, LocalLimiterBackend(max_names=tracked))
+    totals = SQLiteCountTotals(limits_path(config, "client-limits"))
+    return upstream, SharedRequestCountsBackend(totals, max_names=tracked)
 
 
 def limits_path(config: CacheSettings, what: str) -> pathlib.Path:

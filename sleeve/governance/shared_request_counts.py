@@ -1,11 +1,12 @@
-"""Client request limits shared by every process through Redis, in batches.
+"""Client request limits shared by every process, in batches: through Redis, or through
+a SQLite file by the workers of one host (:mod:`.count_totals`).
 
 Each process counts its clients' requests itself (:mod:`.request_counts`: nothing on the
 request's path but arithmetic), and every ``sync_interval`` one background task tells
-Redis what it counted since last time and learns what the others counted: one
-pipeline for all the clients it saw, ``INCRBY`` on a key per client and window (the
-windows are aligned on the wall clock, so every process means the same ones) and
-expiring after two windows.
+the shared totals what it counted since last time and learns what the others counted:
+one batch for all the clients it saw, an addition to a key per client and window (the
+windows are aligned on the wall clock, so every process means the same ones) expiring
+after two windows.
 
 The price of batching: between two syncs a process does not see the others' newest
 requests, so N processes may together admit up to ``(N - 1) * rate * sync_interval``
@@ -18,19 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import math
 import time
 from collections.abc import Callable
 
 from ..backends import StoreUnavailable
-from ..backends.redis import RedisConnection
+from .count_totals import Addition, CountTotals
 from .limiter import Admission, RateLimiter
 from .request_counts import Counts, RequestCountsBackend
 
 __all__ = ["SharedRequestCountsBackend"]
-
-logger = logging.getLogger("sleeve.governance")
 
 _BATCH = 1000  # clients per sync; the rest wait for the next one
 
@@ -38,16 +35,14 @@ _BATCH = 1000  # clients per sync; the rest wait for the next one
 class SharedRequestCountsBackend(RequestCountsBackend):
     def __init__(
         self,
-        redis: RedisConnection,
+        totals: CountTotals,
         *,
-        namespace: str = "sleeve",
         max_names: int = 100_000,
         sync_interval: float = 0.5,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(max_names=max_names, clock=clock)
-        self._redis = redis
-        self._prefix = f"{namespace}:requests:"
+        self._totals = totals
         self._interval = sync_interval
         self._seen: dict[str, None] = {}  # clients counted since the last sync, in order
         self._max_seen = max_names
@@ -75,15 +70,13 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         if not batch:
             return
         sent = [(counts.bucket, counts.unshared, counts.unshared_previous) for _, counts in batch]
-        pipe = self._redis.redis.pipeline(transaction=False)
+        additions: list[Addition] = []
         for (name, counts), (bucket, unshared, unshared_previous) in zip(batch, sent, strict=True):
-            ttl = math.ceil(2 * counts.window) + 1
-            for index, amount in ((bucket, unshared), (bucket - 1, unshared_previous)):
-                key = f"{self._prefix}{name}:{index}"
-                pipe.incrby(key, amount)
-                pipe.expire(key, ttl)
+            ttl = 2 * counts.window
+            additions.append((f"{name}:{bucket}", unshared, ttl))
+            additions.append((f"{name}:{bucket - 1}", unshared_previous, ttl))
         try:
-            totals = await self._redis.call(pipe.execute(), "request counts")
+            totals = await self._totals.add(additions)
         except StoreUnavailable:
             for name, _ in batch:  # counted here meanwhile; told next time
                 self._seen.setdefault(name, None)
@@ -91,7 +84,7 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         for index, ((_, counts), (bucket, unshared, unshared_previous)) in enumerate(
             zip(batch, sent, strict=True)
         ):
-            current_total, previous_total = int(totals[4 * index]), int(totals[4 * index + 2])
+            current_total, previous_total = totals[2 * index], totals[2 * index + 1]
             self._learn(counts, bucket, unshared, unshared_previous, current_total, previous_total)
 
     @staticmethod
@@ -118,9 +111,10 @@ class SharedRequestCountsBackend(RequestCountsBackend):
             )
 
     async def healthy(self) -> bool:
-        return await self._redis.healthy()
+        return await self._totals.healthy()
 
     async def close(self) -> None:
         if self._syncing is not None:
             with contextlib.suppress(Exception):
                 await self._syncing
+        await self._totals.close()

@@ -3,12 +3,14 @@ the batched sharing through a real Redis (two backends standing for two processe
 
 from __future__ import annotations
 
+import pathlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from sleeve.backends.redis import RedisConnection
+from sleeve.governance.count_totals import CountTotals, RedisCountTotals, SQLiteCountTotals
 from sleeve.governance.request_counts import RequestCounts, RequestCountsBackend
 from sleeve.governance.shared_request_counts import SharedRequestCountsBackend
 from tests.cache.redis_server import RedisServer
@@ -89,22 +91,27 @@ def redis_server() -> Iterator[RedisServer]:
     server.kill()
 
 
-@pytest.fixture
+@pytest.fixture(params=["redis", "sqlite"])
 async def two_processes(
-    redis_server: RedisServer,
+    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path: pathlib.Path
 ) -> AsyncIterator[tuple[SharedRequestCountsBackend, SharedRequestCountsBackend, list[float]]]:
+    """Two backends standing for two processes, adding up in one Redis or one file."""
     clock = [1_000.0]
     namespace = f"t{uuid.uuid4().hex[:8]}"
     connections = [RedisConnection(redis_server.url) for _ in range(2)]
+    totals: list[CountTotals] = (
+        [RedisCountTotals(c, namespace=namespace) for c in connections]
+        if request.param == "redis"
+        else [SQLiteCountTotals(tmp_path / "client-limits.db") for _ in range(2)]
+    )
     first, second = (
-        SharedRequestCountsBackend(
-            connection, namespace=namespace, sync_interval=1.0, clock=lambda: clock[0]
-        )
-        for connection in connections
+        SharedRequestCountsBackend(shared, sync_interval=1.0, clock=lambda: clock[0])
+        for shared in totals
     )
     yield first, second, clock
-    for backend, connection in zip((first, second), connections, strict=True):
+    for backend in (first, second):
         await backend.close()
+    for connection in connections:
         await connection.close()
 
 
@@ -139,16 +146,20 @@ async def test_counting_goes_on_without_redis_and_is_handed_over_when_it_is_back
     clock = [2_000.0]
     namespace = f"t{uuid.uuid4().hex[:8]}"
     closed = RedisConnection("redis://127.0.0.1:9/0", rest=0)  # nothing listens there
-    alone = SharedRequestCountsBackend(closed, namespace=namespace, clock=lambda: clock[0])
+    alone = SharedRequestCountsBackend(
+        RedisCountTotals(closed, namespace=namespace), clock=lambda: clock[0]
+    )
     for _ in range(4):
         assert (await alone.limiter("client:a", LIMIT, WINDOW).acquire()).admitted
     await alone.sync()  # fails quietly; nothing is lost
     assert not await alone.healthy()
     assert alone.counts.get("client:a").unshared == 4  # type: ignore[union-attr]
     back = RedisConnection(redis_server.url)
-    alone._redis = back  # the same process, its Redis back (as after a restart of Redis)
+    alone._totals = RedisCountTotals(back, namespace=namespace)  # its Redis is back
     await alone.sync()
-    other = SharedRequestCountsBackend(back, namespace=namespace, clock=lambda: clock[0])
+    other = SharedRequestCountsBackend(
+        RedisCountTotals(back, namespace=namespace), clock=lambda: clock[0]
+    )
     await other.limiter("client:a", LIMIT, WINDOW).acquire()
     await other.sync()
     assert (await other.limiter("client:a", LIMIT, WINDOW).acquire()).used == 6
