@@ -113,7 +113,8 @@ async def main() -> int:
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    logging.basicConfig(level="INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
+    level = os.environ.get("HIT_COST_LOG_LEVEL", "INFO")  # WARNING: without the access log
+    logging.basicConfig(level=level, stream=open(os.devnull, "w"))  # noqa: SIM115
     emulator = DiscogsEmulator(rate_limit=10**6, anonymous_rate_limit=10**6)
     with tempfile.TemporaryDirectory() as directory, EmulatorThread(emulator) as discogs_url:
         settings = load_settings(

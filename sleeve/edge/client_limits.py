@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
 from ..governance.limiter import Admission, LimiterBackend
-from ..governance.priority import on_behalf_of
+from ..governance.priority import done_on_behalf, on_behalf_of
 from ..url_space import is_sleeves_own, upstream_of
 from .error_dialects import send_error
 
@@ -116,5 +116,8 @@ class ClientLimitMiddleware:
                 message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
-        with on_behalf_of(client.identity):  # the upstream's line is fair between clients
+        behalf = on_behalf_of(client.identity)  # the upstream's line is fair between clients
+        try:
             await self.app(scope, receive, send_with_headers)
+        finally:
+            done_on_behalf(behalf)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 
 class Priority(enum.Enum):
@@ -64,11 +64,12 @@ def current_client() -> str:
     return _client.get()
 
 
-@contextlib.contextmanager
-def on_behalf_of(client: str) -> Iterator[None]:
-    """Upstream calls inside are ``client``'s."""
-    token = _client.set(client)
-    try:
-        yield
-    finally:
-        _client.reset(token)
+def on_behalf_of(client: str) -> Token[str]:
+    """Upstream calls from here on (in this task and those it starts) are ``client``'s,
+    until :func:`done_on_behalf` with the token. Plain calls, not a context manager: this
+    runs on every request, cached hits included."""
+    return _client.set(client)
+
+
+def done_on_behalf(token: Token[str]) -> None:
+    _client.reset(token)
