@@ -227,9 +227,17 @@ def test_two_processes_share_one_budget_per_key(
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     with gateway_processes(discogs_url, redis.url, logs, **settings) as gateways:
         key = {"X-Sleeve-Key": "k2"}
-        answers = [httpx.get(f"{gateways[i % 2]}/artists/1", headers=key) for i in range(6)]
-    assert [a.status_code for a in answers] == [200, 200, 200, 200, 429, 429]
-    assert [remaining(a) for a in answers[:4]] == [3, 2, 1, 0]
+        answers = []
+        for i in range(8):  # alternately, a sync apart: each process counts in memory and
+            answers.append(httpx.get(f"{gateways[i % 2]}/artists/1", headers=key))
+            time.sleep(0.6)  # adds its counts up in Redis every half second
+    statuses = [a.status_code for a in answers]
+    admitted = statuses.count(200)
+    # one budget, not one each (8): at most the other process's latest request unseen
+    assert 4 <= admitted <= 5, statuses
+    assert set(statuses[admitted:]) == {429}, statuses
+    left = [remaining(a) for a in answers[:admitted]]
+    assert left == sorted(left, reverse=True) and left[-1] == 0, left
 
 
 def test_a_passing_failure_is_retried_and_the_client_never_sees_it(
