@@ -10,7 +10,6 @@ uvicorn's own (``sleeve.access`` logs instead, with credentials redacted).
 from __future__ import annotations
 
 import argparse
-import logging
 import warnings
 from typing import Any
 
@@ -18,6 +17,7 @@ import uvicorn
 
 from ..config import Settings
 from ..edge.http_protocol import guarded_protocol
+from ..observability.logs import configure_logging
 
 __all__ = ["add_parser", "run", "server_config"]
 
@@ -37,11 +37,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from ..app import create_app
 
-    level = settings.server.log_level
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    uvicorn.Server(server_config(create_app(settings), settings)).run()
+    configure_logging(settings.server.log_level, settings.server.log_format)
+    # uvicorn's loggers reach the root's handler (text or JSON), not a format of their own.
+    config = server_config(create_app(settings), settings, log_config=None)
+    uvicorn.Server(config).run()
     return 0
 
 

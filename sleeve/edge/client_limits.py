@@ -22,7 +22,8 @@ from ..governance.limiter import Admission, LimiterBackend
 from ..url_space import upstream_of
 from .error_dialects import send_error
 
-UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
+# Probes and scrapers call every few seconds: a limit would make them lie.
+UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/_sleeve/ready", "/metrics", "/openapi.json"})
 POLICY = "sleeve"
 
 

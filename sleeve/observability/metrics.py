@@ -1,0 +1,232 @@
+"""sleeve's Prometheus metrics, one set per app, safe with several worker processes.
+
+Two kinds of figures:
+
+- **counted as they happen** (requests, latencies, upstream calls, failures, retries,
+  429s, limiter waits and refusals, breaker states): prometheus-client metrics. With
+  ``PROMETHEUS_MULTIPROC_DIR`` set (``sleeve serve --workers N`` sets it) their values
+  live in that directory, one file per process, and ``/metrics`` in any worker adds up
+  every worker's (``multiprocess.MultiProcessCollector``); without it, in this app's own
+  registry (so that several apps in one process, as in the tests, count apart).
+- **read when scraped** (:class:`Figures`): what the shared backends already know for
+  every process — the answer cache's outcome counters (the ones behind
+  ``/_sleeve/cache/stats``, so nothing is counted twice, and the hot path pays nothing
+  more for them), the store's health, the daily image budget. They come from the scraped
+  process alone, since they are already totals.
+
+The hot path pays one counter and one histogram observation per request, through
+children looked up once per label set (:meth:`Metrics.observe_request`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from .. import __version__
+from .upstream_watch import UpstreamWatch
+
+__all__ = ["CONTENT_TYPE", "UNROUTED", "Figures", "Metrics", "upstream_label"]
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+#: The ``operation`` of a request no operation of the contract matched (404, 405).
+UNROUTED = "unrouted"
+# From a remembered hit (well under a millisecond) to an upstream call at its timeout.
+REQUEST_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+)  # fmt: skip
+WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0)
+
+
+def upstream_label(name: str) -> str:
+    """``Cover Art Archive`` → ``coverartarchive``: as the cache's counters name it."""
+    return name.lower().replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What ``/metrics`` reads from the shared backends when it is scraped.
+
+    ``cache``: the answer cache's counters, ``{"upstream:kind:outcome": n}`` (``None`` when
+    the store could not be read); ``budget``: the image budget's limit, used and remaining.
+    """
+
+    backend: str
+    store_up: bool
+    cache: Mapping[str, int] | None = None
+    budget: tuple[int, int, int] | None = None
+    ready: bool = True
+
+    def collect(self) -> Iterator[Metric]:
+        info = GaugeMetricFamily("sleeve_info", "sleeve's version.", labels=["version"])
+        info.add_metric([__version__], 1)
+        yield info
+        store = GaugeMetricFamily(
+            "sleeve_cache_store_up",
+            "1 when the cache store (SQLite or Redis) answers, else 0.",
+            labels=["backend"],
+        )
+        store.add_metric([self.backend], 1 if self.store_up else 0)
+        yield store
+        ready = GaugeMetricFamily("sleeve_ready", "1 when /_sleeve/ready says ready (200), else 0.")
+        ready.add_metric([], 1 if self.ready else 0)
+        yield ready
+        if self.cache is not None:
+            yield _cache_outcomes(self.cache)
+        if self.budget is not None:
+            limit, used, remaining = self.budget
+            for name, value, text in (
+                ("limit", limit, "Discogs image fetches allowed per budget window."),
+                ("used", used, "Discogs image fetches spent in the current window."),
+                ("remaining", remaining, "Discogs image fetches left in the current window."),
+            ):
+                gauge = GaugeMetricFamily(f"sleeve_image_budget_{name}", text)
+                gauge.add_metric([], value)
+                yield gauge
+
+
+def _cache_outcomes(counters: Mapping[str, int]) -> Metric:
+    family = CounterMetricFamily(
+        "sleeve_cache_answers",
+        "Answers by cache outcome (hit, stale, miss, coalesced; images: hit, miss, "
+        "thumbnail), per upstream and resource kind, over every process sharing the store.",
+        labels=["upstream", "kind", "outcome"],
+    )
+    for name, count in sorted(counters.items()):
+        parts = name.split(":")
+        if len(parts) == 3 and not parts[0].startswith("images-day"):  # days: unbounded
+            family.add_metric(parts, count)
+    return family
+
+
+class _Chain:
+    """Several collectors as one, for :func:`generate_latest`."""
+
+    def __init__(self, *sources: object) -> None:
+        self._sources = sources
+
+    def collect(self) -> Iterable[Metric]:
+        for source in self._sources:
+            yield from source.collect()  # type: ignore[attr-defined]
+
+
+class Metrics:
+    """The metrics of one app. ``multiprocess_dir``: where every worker's values are kept
+    (by default ``PROMETHEUS_MULTIPROC_DIR``, read when prometheus-client was imported)."""
+
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        disable_created_metrics()  # a `_created` series per counter: twice the series, no use
+        # In multiprocess mode values are in files; a registry would only hold this
+        # process' view, so exposition builds its own from the directory.
+        registry = None if self.multiprocess_dir else CollectorRegistry()
+        self.registry = registry
+        self.requests = Counter(
+            "sleeve_requests",
+            "Requests answered, by operation (operationId; `unrouted` when none matched) "
+            "and status.",
+            ["operation", "status"],
+            registry=registry,
+        )
+        self.request_duration = Histogram(
+            "sleeve_request_duration_seconds",
+            "Time from a request's arrival to the end of its answer, by operation.",
+            ["operation"],
+            buckets=REQUEST_BUCKETS,
+            registry=registry,
+        )
+        self.upstream_calls = Counter(
+            "sleeve_upstream_calls",
+            "Calls (each attempt) made to an upstream, by the status it answered "
+            "(`error` when no answer came).",
+            ["upstream", "status"],
+            registry=registry,
+        )
+        self.upstream_failures = Counter(
+            "sleeve_upstream_failures",
+            "Failed upstream calls by cause: dns, refused, tls, reset, unreachable, "
+            "timeout, malformed, too_large, status (a 5xx or 429 answer).",
+            ["upstream", "cause"],
+            registry=registry,
+        )
+        self.upstream_retries = Counter(
+            "sleeve_upstream_retries",
+            "Upstream calls retried after a failure.",
+            ["upstream"],
+            registry=registry,
+        )
+        self.upstream_rate_limited = Counter(
+            "sleeve_upstream_rate_limited",
+            "429 answers from an upstream (each pauses its window for every process).",
+            ["upstream"],
+            registry=registry,
+        )
+        self.limiter_waits = Histogram(
+            "sleeve_limiter_wait_seconds",
+            "Time calls that had to wait spent waiting for their turn and a slot.",
+            ["upstream"],
+            buckets=WAIT_BUCKETS,
+            registry=registry,
+        )
+        self.limiter_refusals = Counter(
+            "sleeve_limiter_refusals",
+            "Calls not made: no slot before the caller's deadline (reason=limit) or the "
+            "breaker open (reason=breaker); clients got 503 or a stale answer.",
+            ["upstream", "reason"],
+            registry=registry,
+        )
+        self.breaker_state = Gauge(
+            "sleeve_breaker_state",
+            "The upstream's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of "
+            "the live processes).",
+            ["upstream"],
+            multiprocess_mode="livemax",
+            registry=registry,
+        )
+        self.watches: dict[str, UpstreamWatch] = {}
+        self._request_children: dict[tuple[str, int], Counter] = {}
+        self._duration_children: dict[str, Histogram] = {}
+
+    def watch(self, upstream: str) -> UpstreamWatch:
+        """What the gate of ``upstream`` reports to (one per gate, kept for readiness)."""
+        watch = UpstreamWatch(upstream, self, upstream_label(upstream))
+        self.watches[upstream] = watch
+        return watch
+
+    def observe_request(self, operation: str, status: int, seconds: float) -> None:
+        """One request answered (the hot path: children are looked up once)."""
+        counter = self._request_children.get((operation, status))
+        if counter is None:
+            counter = self.requests.labels(operation, str(status))
+            self._request_children[(operation, status)] = counter
+        counter.inc()
+        histogram = self._duration_children.get(operation)
+        if histogram is None:
+            histogram = self._duration_children[operation] = self.request_duration.labels(operation)
+        histogram.observe(seconds)
+
+    def exposition(self, figures: Figures) -> bytes:
+        """The text format (0.0.4) of every metric, with ``figures`` read for this scrape."""
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self.multiprocess_dir)
+            return generate_latest(_Chain(registry, figures))  # type: ignore[arg-type]
+        return generate_latest(_Chain(self.registry, figures))  # type: ignore[arg-type]
+
+    def process_exiting(self) -> None:
+        """Drop this process' live gauges (its breakers) from the shared directory."""
+        if self.multiprocess_dir:
+            mark_process_dead(os.getpid(), self.multiprocess_dir)
