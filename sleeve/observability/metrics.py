@@ -14,14 +14,20 @@ Two kinds of figures:
   more for them), the store's health, the daily image budget. They come from the scraped
   process alone, since they are already totals.
 
-The hot path pays one counter and one histogram observation per request, through
-children looked up once per label set (:meth:`Metrics.observe_request`).
+The hot path pays for a request in plain integers (:class:`RequestTally`: a dict
+entry and a bucket found by bisection, a fraction of prometheus-client's locked
+increments); the tally is folded into the metrics at every scrape and once a second
+(:meth:`Metrics.folding`), so other workers' scrapes see it within a second.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import (
@@ -39,7 +45,7 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from .. import __version__
 from .upstream_watch import UpstreamWatch
 
-__all__ = ["CONTENT_TYPE", "UNROUTED", "Figures", "Metrics", "upstream_label"]
+__all__ = ["CONTENT_TYPE", "UNROUTED", "Figures", "Metrics", "RequestTally", "upstream_label"]
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 #: The ``operation`` of a request no operation of the contract matched (404, 405).
@@ -123,6 +129,43 @@ class _Chain:
             yield from source.collect()  # type: ignore[attr-defined]
 
 
+class RequestTally:
+    """Requests counted the cheap way until :meth:`fold` adds them to the metrics.
+
+    Per operation, ``durations`` holds one count per bucket of ``bounds`` (the last,
+    +Inf), then the sum of the seconds; a bucket is the first bound at or above the
+    duration, as prometheus-client's own ``observe`` picks it.
+    """
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self._bounds = (*bounds, math.inf)
+        self._counts: dict[tuple[str, int], int] = {}
+        self._durations: dict[str, list[float]] = {}
+
+    def add(self, operation: str, status: int, seconds: float) -> None:
+        key = (operation, status)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        durations = self._durations.get(operation)
+        if durations is None:
+            durations = self._durations[operation] = [0.0] * (len(self._bounds) + 1)
+        durations[bisect_left(self._bounds, seconds)] += 1
+        durations[-1] += seconds
+
+    def fold(self, requests: Counter, duration: Histogram) -> None:
+        counts, self._counts = self._counts, {}
+        durations, self._durations = self._durations, {}
+        for (operation, status), count in counts.items():
+            requests.labels(operation, str(status)).inc(count)
+        for operation, tally in durations.items():
+            child = duration.labels(operation)
+            # prometheus-client has no public way to add n observations at once; its
+            # buckets and sum are the values ``observe`` increments, one per bound.
+            for bucket, observed in zip(child._buckets, tally[:-1], strict=True):
+                if observed:
+                    bucket.inc(observed)
+            child._sum.inc(tally[-1])
+
+
 class Metrics:
     """The metrics of one app. ``multiprocess_dir``: where every worker's values are kept
     (by default ``PROMETHEUS_MULTIPROC_DIR``, read when prometheus-client was imported)."""
@@ -197,8 +240,7 @@ class Metrics:
             registry=registry,
         )
         self.watches: dict[str, UpstreamWatch] = {}
-        self._request_children: dict[tuple[str, int], Counter] = {}
-        self._duration_children: dict[str, Histogram] = {}
+        self._tally = RequestTally(REQUEST_BUCKETS)
 
     def watch(self, upstream: str) -> UpstreamWatch:
         """What the gate of ``upstream`` reports to (one per gate, kept for readiness)."""
@@ -207,19 +249,34 @@ class Metrics:
         return watch
 
     def observe_request(self, operation: str, status: int, seconds: float) -> None:
-        """One request answered (the hot path: children are looked up once)."""
-        counter = self._request_children.get((operation, status))
-        if counter is None:
-            counter = self.requests.labels(operation, str(status))
-            self._request_children[(operation, status)] = counter
-        counter.inc()
-        histogram = self._duration_children.get(operation)
-        if histogram is None:
-            histogram = self._duration_children[operation] = self.request_duration.labels(operation)
-        histogram.observe(seconds)
+        """One request answered (on the hot path: tallied, folded in later)."""
+        self._tally.add(operation, status, seconds)
+
+    def fold(self) -> None:
+        """Add the requests tallied so far to the metrics."""
+        self._tally.fold(self.requests, self.request_duration)
+
+    @contextlib.asynccontextmanager
+    async def folding(self, every: float = 1.0) -> AsyncIterator[None]:
+        """Fold the tally every ``every`` seconds while the block runs, and once at its end."""
+
+        async def fold_forever() -> None:
+            while True:
+                await asyncio.sleep(every)
+                self.fold()
+
+        task = asyncio.get_running_loop().create_task(fold_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.fold()
 
     def exposition(self, figures: Figures) -> bytes:
         """The text format (0.0.4) of every metric, with ``figures`` read for this scrape."""
+        self.fold()
         if self.multiprocess_dir:
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=self.multiprocess_dir)
