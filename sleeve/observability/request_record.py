@@ -26,6 +26,7 @@ __all__ = [
     "note_cache",
     "note_operation",
     "note_upstream_call",
+    "open_record",
     "request_id_from",
 ]
 
