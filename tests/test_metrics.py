@@ -27,7 +27,7 @@ DASHBOARD = pathlib.Path(__file__).resolve().parent.parent / "deploy" / "grafana
 def metered(discogs: RunningEmulator) -> Iterator[str]:
     """A gateway of this module's own; MusicBrainz refuses connections (nothing listens)
     and its breaker opens after two failures; the Cover Art Archive speaks plain HTTP where
-    sleeve expects TLS."""
+    sleeve expects TLS; the self-hosted AcousticBrainz has a name no DNS knows."""
     host_port = discogs.url.removeprefix("http://")
     with gateway(
         discogs.url,
@@ -35,6 +35,8 @@ def metered(discogs: RunningEmulator) -> Iterator[str]:
             "discogs": {"timeout": 1.0},
             "musicbrainz": {"breaker_failures": 2},
             "coverartarchive": {"base_url": f"https://{host_port}", "attempts": 1},
+            # A name that never resolves (RFC 6761), for what the archive lacks.
+            "acousticbrainz": {"base_url": "http://sleeve-test.invalid", "attempts": 1},
         },
     ) as url:
         yield url
@@ -146,6 +148,22 @@ def test_tls_failures_are_named(metered: str) -> None:
     assert deltas(before, after, "sleeve_upstream_failures_total") == {
         frozenset({("upstream", "coverartarchive"), ("cause", "tls")}): 1
     }
+
+
+def test_dns_failures_are_named(metered: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="sleeve.upstream")
+    before = scrape(metered)
+    answer = httpx.get(f"{metered}/api/v1/{MBID}/high-level")
+    after = scrape(metered)
+
+    assert answer.status_code >= 500
+    assert deltas(before, after, "sleeve_upstream_failures_total") == {
+        frozenset({("upstream", "acousticbrainz"), ("cause", "dns")}): 1
+    }
+    (line,) = [r for r in caplog.records if r.name == "sleeve.upstream"]
+    assert line.getMessage().startswith(
+        "upstream failure: AcousticBrainz host=sleeve-test.invalid cause=dns: "
+    )
 
 
 def test_scrape_time_figures(metered: str) -> None:

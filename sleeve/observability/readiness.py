@@ -18,7 +18,7 @@ be served.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ class Readiness:
         *,
         backend: str,
         watches: Mapping[str, UpstreamWatch],
-        started: Any,
+        started: Callable[[], bool],
     ) -> None:
         """``started()``: whether the lifespan has opened the HTTP session and not yet
         closed it."""
@@ -56,7 +56,7 @@ class Readiness:
 
     async def report(self) -> ReadinessReport:
         store_up = await self._store.healthy()
-        started = bool(self._started())
+        started = self._started()
         reasons = []
         if not store_up:
             reasons.append(f"the cache store ({self._backend}) is unreachable")
