@@ -539,7 +539,9 @@ def _lifespan(
             await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers
             await shared.http.open()
             closing.push_async_callback(shared.http.close)
-            await closing.enter_async_context(shared.metrics.folding())
+            await closing.enter_async_context(
+                shared.metrics.folding(also=shared.cache.flush_counters)
+            )
             closing.push_async_callback(shared.cache.close)  # lets background refreshes finish
             yield
 

@@ -39,15 +39,19 @@ def json_lines(log: pathlib.Path) -> list[dict]:
 POLLS = 200
 
 
-def counted(base: str, before: Samples, wanted: int) -> Samples:
-    """A scrape of ``base`` once it counts ``wanted`` more getArtist 200s than ``before``."""
-    labels = {"operation": "getArtist", "status": "200"}
+def counted(base: str, before: Samples, wanted: int, name: str, **labels: str) -> Samples:
+    """A scrape of ``base`` once ``name`` with ``labels`` counts ``wanted`` more than
+    ``before`` (or the last scrape)."""
     for _ in range(POLLS):
         after = scrape(base)
-        if delta(before, after, "sleeve_requests_total", **labels) >= wanted:
+        if delta(before, after, name, **labels) >= wanted:
             return after
         time.sleep(0.05)
     return after
+
+
+REQUESTS = ("sleeve_requests_total", {"operation": "getArtist", "status": "200"})
+HITS = ("sleeve_cache_answers_total", {"upstream": "discogs", "kind": "artist", "outcome": "hit"})
 
 
 def test_any_worker_counts_every_workers_requests(
@@ -69,7 +73,9 @@ def test_any_worker_counts_every_workers_requests(
         for request_id, base in sent:
             answer = httpx.get(f"{base}/artists/1", headers={"X-Request-Id": request_id})
             assert answer.status_code == 200
-        from_a, from_b = counted(a, before, 5), counted(b, before, 5)
+        from_a, from_b = (counted(base, before, 5, REQUESTS[0], **REQUESTS[1]) for base in (a, b))
+        # The cache's outcomes: the store's counters, which every worker adds to each second.
+        cached = counted(a, before, 4, HITS[0], **HITS[1])
 
     name, labels = "sleeve_requests_total", {"operation": "getArtist", "status": "200"}
     for after in (from_a, from_b):
@@ -79,6 +85,9 @@ def test_any_worker_counts_every_workers_requests(
         calls = "sleeve_upstream_calls_total"
         assert value(after, calls, upstream="discogs", status="200") == 1
     assert discogs.emulator.calls == 1
+    assert delta(before, cached, HITS[0], **HITS[1]) == 4  # a's second, and all of b's
+    misses = {**HITS[1], "outcome": "miss"}
+    assert delta(before, cached, HITS[0], **misses) == 1
     assert len(list(shared.glob("*.db"))) >= 2  # each process its own files
 
     access = {

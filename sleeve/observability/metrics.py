@@ -27,7 +27,7 @@ import contextlib
 import math
 import os
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from prometheus_client import (
@@ -257,13 +257,22 @@ class Metrics:
         self._tally.fold(self.requests, self.request_duration)
 
     @contextlib.asynccontextmanager
-    async def folding(self, every: float = 1.0) -> AsyncIterator[None]:
-        """Fold the tally every ``every`` seconds while the block runs, and once at its end."""
+    async def folding(
+        self, every: float = 1.0, *, also: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[None]:
+        """Fold the tally every ``every`` seconds while the block runs, and once at its end.
+
+        ``also`` runs on the same beat: the answer cache's counter flush, so that an idle
+        worker's last counts reach the store (and so ``/metrics``) within a second too.
+        """
 
         async def fold_forever() -> None:
             while True:
                 await asyncio.sleep(every)
                 self.fold()
+                if also is not None:
+                    with contextlib.suppress(Exception):  # a store away keeps them for later
+                        await also()
 
         task = asyncio.get_running_loop().create_task(fold_forever())
         try:
