@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from ..cache.store import CacheStore
 from .upstream_watch import UpstreamWatch
 
 __all__ = ["Readiness", "ReadinessReport"]
@@ -38,10 +37,16 @@ class ReadinessReport:
         return 200 if self.ready else 503
 
 
+class _Store(Protocol):
+    """What readiness asks of the cache store (:class:`~sleeve.cache.store.CacheStore`)."""
+
+    async def healthy(self) -> bool: ...
+
+
 class Readiness:
     def __init__(
         self,
-        store: CacheStore,
+        store: _Store,
         *,
         backend: str,
         watches: Mapping[str, UpstreamWatch],
