@@ -1,9 +1,14 @@
 """One log line per request, with its id, and upstream failures an operator can act on;
-captured from the live gateway (it runs in this process, so its records reach caplog)."""
+captured from the live gateway (it runs in this process, so its records reach caplog).
+
+The gateway is this module's own: the failures made here would otherwise open the
+session gateway's Discogs breaker for the tests after these.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -11,6 +16,13 @@ import pytest
 from sleeve.observability.logs import formatter
 from sleeve.observability.request_record import SANE_REQUEST_ID
 from tests.conftest import RunningEmulator
+from tests.servers import gateway
+
+
+@pytest.fixture(scope="module")
+def logged(discogs: RunningEmulator) -> Iterator[str]:
+    with gateway(discogs.url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -29,10 +41,10 @@ def access_line(caplog: pytest.LogCaptureFixture, request_id: str) -> logging.Lo
 
 
 def test_one_line_per_request_saying_what_it_did(
-    gateway_url: str, logs: pytest.LogCaptureFixture
+    logged: str, logs: pytest.LogCaptureFixture
 ) -> None:
-    first = httpx.get(f"{gateway_url}/artists/1", headers={"X-Request-Id": "trace-41"})
-    again = httpx.get(f"{gateway_url}/artists/1", headers={"X-Request-Id": "trace-42"})
+    first = httpx.get(f"{logged}/artists/1", headers={"X-Request-Id": "trace-41"})
+    again = httpx.get(f"{logged}/artists/1", headers={"X-Request-Id": "trace-42"})
 
     assert first.headers["x-request-id"] == "trace-41"
     assert again.headers["x-request-id"] == "trace-42"
@@ -55,9 +67,9 @@ def test_one_line_per_request_saying_what_it_did(
 
 
 def test_unrouted_and_refused_requests_have_lines_too(
-    gateway_url: str, logs: pytest.LogCaptureFixture
+    logged: str, logs: pytest.LogCaptureFixture
 ) -> None:
-    answer = httpx.get(f"{gateway_url}/no/such/path", headers={"X-Request-Id": "lost-1"})
+    answer = httpx.get(f"{logged}/no/such/path", headers={"X-Request-Id": "lost-1"})
     assert answer.status_code == 404
     assert answer.headers["x-request-id"] == "lost-1"
     line = access_line(logs, "lost-1")
@@ -70,31 +82,29 @@ def test_unrouted_and_refused_requests_have_lines_too(
     ids=["too-long", "space", "quote", "semicolon", "non-ascii", "empty"],
 )
 def test_insane_request_ids_are_replaced(
-    gateway_url: str, logs: pytest.LogCaptureFixture, sent: str
+    logged: str, logs: pytest.LogCaptureFixture, sent: str
 ) -> None:
-    answer = httpx.get(f"{gateway_url}/_sleeve/health", headers={"X-Request-Id": sent.encode()})
+    answer = httpx.get(f"{logged}/_sleeve/health", headers={"X-Request-Id": sent.encode()})
     made = answer.headers["x-request-id"]
     assert made != sent
     assert SANE_REQUEST_ID.fullmatch(made.encode())
     assert access_line(logs, made).status == 200  # type: ignore[attr-defined]
 
 
-def test_every_answer_has_a_fresh_id_when_the_client_sends_none(gateway_url: str) -> None:
-    ids = {httpx.get(f"{gateway_url}/_sleeve/health").headers["x-request-id"] for _ in range(5)}
+def test_every_answer_has_a_fresh_id_when_the_client_sends_none(logged: str) -> None:
+    ids = {httpx.get(f"{logged}/_sleeve/health").headers["x-request-id"] for _ in range(5)}
     assert len(ids) == 5
 
 
-def test_secrets_stay_masked_in_every_line(
-    gateway_url: str, logs: pytest.LogCaptureFixture
-) -> None:
+def test_secrets_stay_masked_in_every_line(logged: str, logs: pytest.LogCaptureFixture) -> None:
     header_secret, query_secret = "header-secret-1f3a", "query-secret-9c2e"
     answers = [
         httpx.get(
-            f"{gateway_url}/artists/1",
+            f"{logged}/artists/1",
             headers={"Authorization": f"Discogs token={header_secret}", "X-Request-Id": "s-1"},
         ),
         httpx.get(
-            f"{gateway_url}/artists/1?token={query_secret}&secret={query_secret}",
+            f"{logged}/artists/1?token={query_secret}&secret={query_secret}",
             headers={"X-Request-Id": "s-2"},
         ),
     ]
@@ -117,10 +127,11 @@ def test_secrets_stay_masked_in_every_line(
 
 
 def test_an_upstream_failure_names_upstream_host_and_cause(
-    gateway_url: str, discogs: RunningEmulator, logs: pytest.LogCaptureFixture
+    logged: str, discogs: RunningEmulator, logs: pytest.LogCaptureFixture
 ) -> None:
     discogs.emulator.set_mode("error", status=503, times=3)
-    answer = httpx.get(f"{gateway_url}/artists/2", headers={"X-Request-Id": "fail-7"}, timeout=30)
+    answer = httpx.get(f"{logged}/artists/2", headers={"X-Request-Id": "fail-7"}, timeout=30)
+    discogs.emulator.set_mode("ok")
 
     assert answer.status_code == 503
     failures = [r for r in lines_of(logs, "fail-7") if r.name == "sleeve.upstream"]
@@ -140,13 +151,11 @@ def test_an_upstream_failure_names_upstream_host_and_cause(
 
 
 def test_a_dropped_connection_is_a_reset(
-    gateway_url: str, discogs: RunningEmulator, logs: pytest.LogCaptureFixture
+    logged: str, discogs: RunningEmulator, logs: pytest.LogCaptureFixture
 ) -> None:
     discogs.emulator.set_mode("drop")  # every request, until told otherwise
     try:
-        answer = httpx.get(
-            f"{gateway_url}/artists/3", headers={"X-Request-Id": "drop-1"}, timeout=30
-        )
+        answer = httpx.get(f"{logged}/artists/3", headers={"X-Request-Id": "drop-1"}, timeout=30)
     finally:
         discogs.emulator.set_mode("ok")
 
