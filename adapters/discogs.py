@@ -128,7 +128,9 @@ class DiscogsAdapter(Adapter):
             max_bytes=self._max_bytes,
         )
         if answer.status == 200 and not await checked_json_object(answer.body):
-            raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not a JSON object.")
+            raise UpstreamGarbage(
+                NAME, f"{NAME} sent an answer that is not a JSON object.", host=answer.host
+            )
         return answer
 
     async def get_image(self, url: str, *, max_bytes: int) -> UpstreamResponse:

@@ -10,6 +10,10 @@ Errors form a small tree, so callers can catch as broadly as they need::
     RequestTooLong           the request line would exceed what the upstream accepts;
                              nothing was sent
 
+Each error carries the ``host`` it was asked of and its ``cause``, one word for operators'
+logs and metrics: ``dns``, ``refused``, ``tls``, ``reset`` (dropped or disconnected),
+``unreachable`` (any other connection failure), ``timeout``, ``malformed``, ``too_large``.
+
 An answer is read as a stream and never past ``max_bytes`` of decompressed body: a 200 MB
 answer, or 10 MB of gzip that inflates to a gigabyte, stops at the bound as
 :class:`UpstreamGarbage` (aiohttp inflates in bounded steps, so memory stays near the
@@ -30,31 +34,43 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 @dataclass(frozen=True)
 class UpstreamResponse:
-    """An upstream's answer as received: status, headers and the whole body."""
+    """An upstream's answer as received: status, headers and the whole body; ``host``,
+    who answered (for logs), when it came over the network."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+    host: str | None = None
 
 
 class UpstreamError(Exception):
-    """No usable answer from ``upstream``; the message is safe to show a client."""
+    """No usable answer from ``upstream``; the message is safe to show a client.
 
-    def __init__(self, upstream: str, message: str) -> None:
+    ``host`` and ``cause`` are for operators (see the module's docstring); the message
+    never names a URL, which may carry credentials.
+    """
+
+    default_cause = "failed"
+
+    def __init__(
+        self, upstream: str, message: str, *, host: str | None = None, cause: str | None = None
+    ) -> None:
         super().__init__(message)
         self.upstream = upstream
+        self.host = host
+        self.cause = cause or self.default_cause
 
 
 class UpstreamUnreachable(UpstreamError):
-    pass
+    default_cause = "unreachable"
 
 
 class UpstreamTimeout(UpstreamError):
-    pass
+    default_cause = "timeout"
 
 
 class UpstreamGarbage(UpstreamError):
-    pass
+    default_cause = "malformed"
 
 
 class RequestTooLong(Exception):
@@ -137,6 +153,11 @@ class HttpClient:
             await self._session.close()
             self._session = None
 
+    @property
+    def is_open(self) -> bool:
+        """Between the lifespan's start and its end (readiness asks)."""
+        return self._session is not None
+
     async def get(
         self,
         upstream: str,
@@ -163,25 +184,51 @@ class HttpClient:
             raise UpstreamGarbage(upstream, f"{upstream} pointed at an unusable URL.") from None
         if len(target.raw_path_qs) > max_target:
             raise RequestTooLong(upstream, len(target.raw_path_qs), max_target)
+        host = target.host
         try:
             async with self._session.get(
                 target, headers=headers, timeout=timeout, allow_redirects=False
             ) as answer:
-                body = await _read_within(answer, max_bytes, upstream)
+                body = await _read_within(answer, max_bytes, upstream, host)
                 # Header names are case-insensitive (RFC 9110 §5.1): keep them so.
                 kept = CIMultiDictProxy(CIMultiDict(answer.headers))
-                return UpstreamResponse(answer.status, kept, body)
+                return UpstreamResponse(answer.status, kept, body, host)
         except TimeoutError:
-            raise UpstreamTimeout(upstream, f"{upstream} did not answer in time.") from None
+            raise UpstreamTimeout(
+                upstream, f"{upstream} did not answer in time.", host=host
+            ) from None
         except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
-            raise UpstreamGarbage(upstream, f"{upstream} sent a malformed answer.") from exc
+            raise UpstreamGarbage(
+                upstream, f"{upstream} sent a malformed answer.", host=host
+            ) from exc
         except aiohttp.ClientError as exc:
-            raise UpstreamUnreachable(upstream, f"{upstream} could not be reached.") from exc
+            cause = connection_cause(exc)
+            raise UpstreamUnreachable(
+                upstream, f"{upstream} could not be reached.", host=host, cause=cause
+            ) from exc
 
 
-async def _read_within(answer: aiohttp.ClientResponse, max_bytes: int, upstream: str) -> bytes:
+def connection_cause(exc: aiohttp.ClientError) -> str:
+    """One word for why a connection failed, for operators (most specific first: a
+    certificate error is also a connector error)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "dns"
+    if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorCertificateError):
+        return "tls"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "refused" if isinstance(exc.os_error, ConnectionRefusedError) else "unreachable"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return "reset"
+    return "unreachable"
+
+
+async def _read_within(
+    answer: aiohttp.ClientResponse, max_bytes: int, upstream: str, host: str | None
+) -> bytes:
     """The whole (decompressed) body, or :class:`UpstreamGarbage` past ``max_bytes``."""
-    too_large = UpstreamGarbage(upstream, f"{upstream} sent an answer over {max_bytes} bytes.")
+    too_large = UpstreamGarbage(
+        upstream, f"{upstream} sent an answer over {max_bytes} bytes.", host=host, cause="too_large"
+    )
     if answer.content_length is not None and answer.content_length > max_bytes:
         raise too_large
     chunks, size = [], 0
@@ -208,6 +255,7 @@ class Adapter:
         max_bytes: int = 32 << 20,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.host = yarl.URL(self.base_url).host  # for operators' logs
         self._http = http
         self._user_agent = user_agent
         self._timeout = client_timeout(connect_timeout, timeout)

@@ -44,7 +44,9 @@ class MusicBrainzAdapter(Adapter):
             max_bytes=self._max_bytes,
         )
         if answer.status == 200 and not await _looks_like(answer.body, representation):
-            raise UpstreamGarbage(NAME, f"{NAME} sent an answer that is not {representation}.")
+            raise UpstreamGarbage(
+                NAME, f"{NAME} sent an answer that is not {representation}.", host=answer.host
+            )
         return answer
 
 

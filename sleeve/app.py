@@ -16,11 +16,12 @@ import contextlib
 import importlib.resources
 import pathlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from pydantic import SecretStr
@@ -52,6 +53,7 @@ from .edge.client_limits import ClientLimitMiddleware
 from .edge.error_responses import add_error_handlers
 from .edge.hot_path import DeclaredQueries, HotPathMiddleware
 from .edge.request_guard import RequestGuardMiddleware
+from .edge.routed_operation import RoutedOperationMiddleware
 from .governance.breaker import CircuitBreaker
 from .governance.clients import ClientDirectory
 from .governance.fallback import FallbackLimiterBackend
@@ -70,10 +72,14 @@ from .handlers.images import ImageHandlers
 from .handlers.links import LinkHandlers
 from .handlers.meta import MetaHandlers
 from .handlers.musicbrainz import MusicBrainzHandlers
+from .handlers.observability import ObservabilityHandlers
 from .images.fetching import HostAllowList
 from .images.store import ImageStore
 from .musicbrainz.links import MusicBrainzLinks
 from .musicbrainz.service import MusicBrainzService
+from .observability.metrics import Metrics
+from .observability.readiness import Readiness
+from .observability.upstream_watch import UpstreamWatch
 from .openapi31 import OpenAPI31Specification, SpecFirstApp, load_specification
 from .upstream import ProxiedUpstream
 from .url_rewriting import PublicBase
@@ -101,10 +107,17 @@ AdapterType = TypeVar("AdapterType", bound=Adapter)
 # Credentials are sleeve's own business (the document lists the forms clients use), so
 # connexion's security middleware would only re-parse them on every request; and the
 # document is served by an operation of its own, as written, not by connexion's UI layer.
+# The operation routed to is noted for the request's log line and metrics (the edge's
+# access log sees the scope before connexion's routing adds it).
 CONNEXION_MIDDLEWARE = [
-    middleware
+    routed
     for middleware in ConnexionMiddleware.default_middlewares
     if middleware not in (SecurityMiddleware, SwaggerUIMiddleware)
+    for routed in (
+        (middleware, RoutedOperationMiddleware)
+        if middleware is RoutingMiddleware
+        else (middleware,)
+    )
 ]
 
 
@@ -135,7 +148,7 @@ def create_app(settings: Settings) -> ASGIApp:
     return wrapped(
         api,
         [  # outermost first
-            Middleware(AccessLogMiddleware),
+            Middleware(AccessLogMiddleware, shared.metrics),
             Middleware(
                 ClientLimitMiddleware,
                 _client_directory(settings.clients),
@@ -263,6 +276,7 @@ class Shared:
     upstream_limits: LimiterBackend
     images: ImageStore
     public: PublicBase
+    metrics: Metrics = field(default_factory=Metrics)  # one set per app (tests run many)
 
 
 def open_shared(settings: Settings, backends: Backends) -> Shared:
@@ -316,7 +330,12 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         discogs_adapter,
         ProxiedUpstream(
             shared.cache,
-            _discogs_gate(upstreams.discogs, shared.upstream_limits, discogs_adapter.authenticated),
+            _discogs_gate(
+                upstreams.discogs,
+                shared.upstream_limits,
+                discogs_adapter.authenticated,
+                shared.metrics.watch("Discogs"),
+            ),
             keep=DISCOGS_KEPT_HEADERS,
         ),
         public=shared.public,
@@ -330,6 +349,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
                 upstreams.musicbrainz,
                 shared.upstream_limits,
                 remaining_header="X-RateLimit-Remaining",
+                watch=shared.metrics.watch("MusicBrainz"),
             ),
         ),
     )
@@ -338,7 +358,12 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         _adapter(CoverArtAdapter, shared.http, upstreams.coverartarchive),
         ProxiedUpstream(
             shared.cache,
-            upstream_gate("Cover Art Archive", upstreams.coverartarchive, shared.upstream_limits),
+            upstream_gate(
+                "Cover Art Archive",
+                upstreams.coverartarchive,
+                shared.upstream_limits,
+                watch=shared.metrics.watch("Cover Art Archive"),
+            ),
             unreachable_status=503,  # the archive's contract: 503 whenever it is out of reach
             timeout_status=503,
         ),
@@ -369,6 +394,7 @@ def upstream_gate(
     *,
     limit: int | None = None,
     remaining_header: str | None = None,
+    watch: UpstreamWatch | None = None,
 ) -> UpstreamGate:
     """The gate every call to upstream ``name`` passes: its limit, breaker and retries.
 
@@ -386,11 +412,12 @@ def upstream_gate(
         retry=RetryPolicy(max_attempts=config.attempts),
         remaining_header=remaining_header,
         hold=config.timeout + 1.0,  # an attempt's slot is held until its answer is back
+        watch=watch,
     )
 
 
 def _discogs_gate(
-    config: DiscogsSettings, limits: LimiterBackend, authenticated: bool
+    config: DiscogsSettings, limits: LimiterBackend, authenticated: bool, watch: UpstreamWatch
 ) -> UpstreamGate:
     """Discogs counts per source address: 60/min with credentials, 25 without."""
     return upstream_gate(
@@ -399,6 +426,7 @@ def _discogs_gate(
         limits,
         limit=config.rate_limit if authenticated else config.anonymous_rate_limit,
         remaining_header="X-Discogs-Ratelimit-Remaining",
+        watch=watch,
     )
 
 
@@ -423,6 +451,7 @@ def _discogs_images(
         retry=RetryPolicy(max_attempts=1),  # each attempt spends a unit of a scarce budget
         limit_name="daily image budget",
         hold=upstream.timeout + 1.0,
+        watch=shared.metrics.watch("Discogs images"),
     )
     return DiscogsImages(
         discogs,
@@ -443,7 +472,13 @@ def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing
         return None
     adapter = _adapter(AcousticBrainzAdapter, shared.http, config)
     upstream = ProxiedUpstream(
-        shared.cache, upstream_gate("AcousticBrainz", config, shared.upstream_limits)
+        shared.cache,
+        upstream_gate(
+            "AcousticBrainz",
+            config,
+            shared.upstream_limits,
+            watch=shared.metrics.watch("AcousticBrainz"),
+        ),
     )
     return lambda path_and_query: upstream.fetched(partial(adapter.get, path_and_query))
 
@@ -501,6 +536,19 @@ def build_handlers(
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),
         ImageStatsHandlers(shared.images.blobs, images.budget, shared.cache.counters),
         GatewayHandlers(shared.cache, backend=settings.cache.backend),
+        ObservabilityHandlers(
+            shared.metrics,
+            Readiness(
+                shared.cache.store,
+                backend=settings.cache.backend,
+                watches=shared.metrics.watches,
+                started=lambda: shared.http.is_open,
+            ),
+            shared.cache,
+            images.budget,
+            backend=settings.cache.backend,
+            metrics_token=_secret(settings.server.metrics_token),
+        ),
     )
 
 
@@ -523,11 +571,15 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as closing:  # in reverse, each whatever fails
+            closing.callback(shared.metrics.process_exiting)  # its live gauges, if shared
             closing.push_async_callback(services.archive.close)
             closing.push_async_callback(backends.close)
             await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers
             await shared.http.open()
             closing.push_async_callback(shared.http.close)
+            await closing.enter_async_context(
+                shared.metrics.folding(also=shared.cache.flush_counters)
+            )
             closing.push_async_callback(shared.cache.close)  # lets background refreshes finish
             yield
 

@@ -80,6 +80,14 @@ class ServerSettings(_Section):
         False, description="Check every answer against the OpenAPI document (costs CPU)."
     )
     log_level: str = Field("info", pattern="^(critical|error|warning|info|debug)$")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or one JSON object per line (for collectors)."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token GET /metrics requires; none: open, like the stats pages. "
+        "Not the admin token, so a scraper never holds the power to purge.",
+    )
     admin_token: SecretStr | None = Field(
         None, description="Bearer token for admin operations (cache purge); none disables them."
     )

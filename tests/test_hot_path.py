@@ -10,8 +10,9 @@ import httpx
 from sleeve.cache.sqlite_store import SQLiteStore
 from tests.conftest import RunningEmulator
 
-# Headers that change from one answer to the next: time, and the client's count.
+# Headers that change from one answer to the next: time, the client's count, the request's id.
 TIMED = {
+    "x-request-id",
     "age",
     "cache-control",
     "cache-status",

@@ -26,6 +26,7 @@ from sleeve.handlers.images import ImageHandlers
 from sleeve.handlers.links import LinkHandlers
 from sleeve.handlers.meta import MetaHandlers
 from sleeve.handlers.musicbrainz import MusicBrainzHandlers
+from sleeve.handlers.observability import ObservabilityHandlers
 
 from sleeve.app import SPEC_PATH
 from sleeve.musicbrainz import rules
@@ -53,6 +54,7 @@ HANDLERS = (
     GatewayHandlers,
     ImageHandlers,
     ImageStatsHandlers,
+    ObservabilityHandlers,
 )
 PROXIED = {"Database", "Service", "MusicBrainz", "Links"}
 

@@ -36,6 +36,7 @@ from typing import Any
 from ..adapters.http import UpstreamError, UpstreamResponse
 from ..backends import StoreUnavailable
 from ..governance.priority import background, patience
+from ..observability.request_record import detached, note_cache
 from .entry import CachedAnswer
 from .freshness import FreshnessPolicy, Usability
 from .http_caching import strong_etag
@@ -109,8 +110,14 @@ class AnswerCache:
         """The answer for ``key``, a ``kind`` resource, from the store or ``fetch``.
 
         ``keep`` names the upstream's headers worth storing beside the body (``Link``,
-        ``Retry-After`` and ``Location`` always are).
+        ``Retry-After`` and ``Location`` always are). The outcome is noted on the
+        request's record, for its log line.
         """
+        served = await self._get(key, kind, fetch, keep)
+        note_cache("coalesced" if served.collapsed else served.outcome)
+        return served
+
+    async def _get(self, key: str, kind: Kind, fetch: Fetch, keep: Collection[str]) -> Served:
         stored = await self._read(key)
         usable = self._usability(stored, self._clock())
         if stored is not None and usable is Usability.FRESH:
@@ -225,7 +232,8 @@ class AnswerCache:
 
         async def refresh() -> None:
             try:
-                await self._coalesced(key, kind, fetch, keep)
+                with detached():  # its calls are no request's: that one was answered stale
+                    await self._coalesced(key, kind, fetch, keep)
             except Exception as exc:  # the stale answer was served; the next request retries
                 logger.info("background refresh failed: %s", exc)
 

@@ -34,6 +34,7 @@ class RenderedAnswer:
     fresh_until: float
     serve_until: float
     kind: Kind
+    operation: str = ""  # the operationId that made it, for the repeat's log and metrics
 
 
 #: What an entry costs beyond its bytes (the dict slot, the objects): a rough, fair share.

@@ -96,6 +96,13 @@ def _remember(
             fresh_until=stored.fresh_until,
             serve_until=min(stored.fresh_until, now + rendered.max_age),
             kind=served.kind,
+            operation=_operation(request),
         ),
         now,
     )
+
+
+def _operation(request: Request) -> str:
+    """The operationId connexion routed ``request`` to (it notes it in the scope)."""
+    routing = request.scope.get("extensions", {}).get("connexion_routing", {})
+    return str(routing.get("operation_id") or "")

@@ -32,13 +32,11 @@ from uvicorn.config import STARTUP_FAILURE
 
 from ..config import Settings
 from ..edge.http_protocol import guarded_protocol
+from ..observability.logs import configure_logging
 
 __all__ = ["METRICS_DIRECTORY", "add_parser", "run", "server_config", "worker_app"]
 
 METRICS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# With several workers each line says whose it is.
-WORKER_LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -59,14 +57,15 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     workers = settings.server.workers
     _configure_process(settings)
     if workers == 1:
-        server = uvicorn.Server(server_config(worker_app(settings), settings))
+        # uvicorn's loggers reach the root's handler (text or JSON), not a format of their own
+        server = uvicorn.Server(server_config(worker_app(settings), settings, log_config=None))
         server.run()
         return 0 if server.started else STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     # A factory, not an app: each child calls it after the spawn.
     factory = functools.partial(_spawned_worker_app, settings)
-    config = server_config(factory, settings, factory=True)
+    config = server_config(factory, settings, factory=True, log_config=None)
     with _metrics_directory():
         socket = config.bind_socket()
         try:
@@ -98,10 +97,10 @@ def _spawned_worker_app(settings: Settings) -> Any:
 
 
 def _configure_process(settings: Settings) -> None:
-    """Logging, set again in each spawned child (it starts afresh)."""
-    level = settings.server.log_level
-    many = settings.server.workers > 1
-    logging.basicConfig(level=level.upper(), format=WORKER_LOG_FORMAT if many else LOG_FORMAT)
+    """Logging, set again in each spawned child (it starts afresh); with several workers
+    each line says whose it is."""
+    server = settings.server
+    configure_logging(server.log_level, server.log_format, process=server.workers > 1)
 
 
 @contextlib.contextmanager

@@ -123,7 +123,9 @@ class CoverArtService:
         answer = await self._get(url, "application/json")
         for _ in range(MAX_HOPS):
             if answer.status == 200 and not is_json_object(answer.body):
-                raise UpstreamGarbage(NAME, f"{NAME} sent a listing that is not JSON.")
+                raise UpstreamGarbage(
+                    NAME, f"{NAME} sent a listing that is not JSON.", host=answer.host
+                )
             if answer.status not in REDIRECTS:
                 return answer
             url = self._allowed_target(url, answer.headers.get("Location"))

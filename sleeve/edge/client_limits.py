@@ -28,7 +28,8 @@ from ..governance.priority import done_on_behalf, on_behalf_of
 from ..url_space import is_sleeves_own, upstream_of
 from .error_dialects import send_error
 
-UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/openapi.json"})
+# Probes and scrapers call every few seconds: a limit would make them lie.
+UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/_sleeve/ready", "/metrics", "/openapi.json"})
 POLICY = "sleeve"
 PAGES_POLICY = "sleeve-pages"
 

@@ -31,6 +31,7 @@ from ..adapters.discogs import CREDENTIAL_PARAMETERS
 from ..cache.http_caching import cache_status, freshness_headers, if_none_match
 from ..cache.keys import Kind
 from ..cache.rendered import FAST_KEY, RenderedAnswer, RenderedAnswers
+from ..observability.request_record import current
 from .allowed_methods import route_pattern
 
 __all__ = ["DeclaredQueries", "FastKey", "HotPathMiddleware", "fast_key"]
@@ -140,6 +141,10 @@ class HotPathMiddleware:
             await self.app(scope, receive, send)
             return
         self._count(answer.kind, "hit")
+        record = current()  # for the request's log line and metrics
+        if record is not None:
+            record.operation = answer.operation
+            record.cache.append("hit")
         status, body = 200, answer.body
         if if_none_match(_header(scope["headers"], b"if-none-match"), answer.etag):
             status, body = 304, b""

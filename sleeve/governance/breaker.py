@@ -55,6 +55,8 @@ class CircuitBreaker:
         self._failures = 0  # consecutive, while CLOSED
         self._probes = 0  # allowed in the current HALF_OPEN window
         self._since = 0.0  # when OPEN began, or the current HALF_OPEN window
+        #: Told each new state (the gate's watch: metrics and logs).
+        self.on_change: Callable[[BreakerState], None] | None = None
 
     @property
     def state(self) -> BreakerState:
@@ -94,6 +96,9 @@ class CircuitBreaker:
         return max(0.0, self._since + self._open_for - self._clock())
 
     def _enter(self, state: BreakerState, since: float) -> None:
+        changed = state is not self._state
         self._state = state
         self._since = since
         self._failures = self._probes = 0
+        if changed and self.on_change is not None:
+            self.on_change(state)

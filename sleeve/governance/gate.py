@@ -22,6 +22,9 @@ For each call, in order:
 
 A call that cannot get a slot in time fails with :class:`UpstreamBusy` carrying a
 ``retry_after``, which clients see as 503 with ``Retry-After`` — never the upstream's 429.
+
+Every step is reported to the gate's :class:`~sleeve.observability.upstream_watch.UpstreamWatch`
+(metrics, the request's record, failure logs, the last failure for readiness).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from collections.abc import Awaitable, Callable
 
 from ..adapters.http import UpstreamError, UpstreamResponse
 from ..backends import StoreUnavailable
-from .breaker import CircuitBreaker
+from ..observability.upstream_watch import UpstreamWatch
+from .breaker import BreakerState, CircuitBreaker
 from .limiter import Admission, RateLimiter
 from .priority import Priority, current_client, current_patience, current_priority
 from .retry import RetryBudget, RetryPolicy, parse_retry_after
@@ -70,6 +74,7 @@ class UpstreamGate:
         background_reserve: int | None = None,
         limit_name: str = "rate limit",
         hold: float = 30.0,
+        watch: UpstreamWatch | None = None,
     ) -> None:
         self.upstream = upstream
         self.limiter = limiter
@@ -77,6 +82,9 @@ class UpstreamGate:
         self._hold = hold  # the longest one attempt can take: its slot is held that long
         self._max_wait = max_wait
         self.breaker = breaker or CircuitBreaker()
+        self.watch = watch or UpstreamWatch(upstream)
+        self.watch.breaker = self.breaker
+        self.breaker.on_change = self._breaker_changed
         self._retry = retry or RetryPolicy()
         self._budget = budget or RetryBudget()
         self._remaining_header = remaining_header
@@ -94,10 +102,12 @@ class UpstreamGate:
         while True:
             self._check_breaker()
             ticket = await self._take_slot(deadline)
+            self.watch.calling()
             try:
                 answer = await fetch()
             except _FAILURES as exc:
                 await self._release(ticket)
+                self.watch.raised(exc.cause, getattr(exc, "host", None), str(exc))
                 self.breaker.record_failure()
                 if not await self._backoff(attempt, deadline, error=True, retry_after=None):
                     raise
@@ -107,6 +117,7 @@ class UpstreamGate:
                 raise
             else:
                 await self._release(ticket)
+                self.watch.answered(answer.status, answer.host)
                 await self._learn(answer)
                 if not await self._backoff(
                     attempt, deadline, status=answer.status, retry_after=_retry_after(answer)
@@ -116,8 +127,12 @@ class UpstreamGate:
 
     # --- the steps ----------------------------------------------------------------------
 
+    def _breaker_changed(self, state: BreakerState) -> None:
+        self.watch.breaker_changed(state.value)
+
     def _check_breaker(self) -> None:
         if not self.breaker.allow():
+            self.watch.refused("breaker")
             raise UpstreamBusy(
                 self.upstream,
                 f"{self.upstream} keeps failing; sleeve is giving it a rest.",
@@ -127,18 +142,26 @@ class UpstreamGate:
     async def _take_slot(self, deadline: float) -> str | None:
         """A held slot from the limiter (its ticket), asking only in this caller's turn."""
         background = current_priority() is Priority.BACKGROUND
-        rank, patience = int(background), deadline - time.monotonic()
+        started = time.monotonic()
+        rank, patience = int(background), deadline - started
         if not await self._turns.acquire(rank, patience, current_client()):
             wait = self.limiter.window / self.limiter.limit * (1 + self._turns.waiting)
+            self.watch.refused("limit")
             raise self._busy(f"too many calls wait for {self.upstream}", wait)
+        slept = False
         try:
             reserve = self._reserve if background else 0
             while True:
                 admission = await self.limiter.acquire(reserve=reserve, hold=self._hold)
                 if admission.admitted:
+                    waited = time.monotonic() - started
+                    if slept or waited >= 0.01:  # a wait, not the cost of asking
+                        self.watch.waited(waited)
                     return admission.ticket
                 if admission.retry_after > deadline - time.monotonic():
+                    self.watch.refused("limit")
                     raise self._busy(self._why_not(admission, reserve), admission.retry_after)
+                slept = True
                 await asyncio.sleep(admission.retry_after)
         finally:
             self._turns.release()
@@ -209,6 +232,7 @@ class UpstreamGate:
         delay = self._retry.delay(attempt, retry_after=None)  # a pause covers Retry-After
         if delay >= left:
             return False
+        self.watch.retried()
         await asyncio.sleep(delay)
         return True
 
