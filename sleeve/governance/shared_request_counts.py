@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from ..backends import StoreUnavailable
@@ -44,28 +45,44 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         super().__init__(max_names=max_names, clock=clock)
         self._totals = totals
         self._interval = sync_interval
-        self._seen: dict[str, None] = {}  # clients counted since the last sync, in order
-        self._max_seen = max_names
-        self._next_sync = 0.0
+        # Clients asked about lately (most recent last), with when: each sync tells and
+        # learns theirs, so a process's view of a busy client is never older than one
+        # interval, even if that client's requests mostly reach other processes.
+        self._active: OrderedDict[str, float] = OrderedDict()
+        self._max_active = max_names
         self._syncing: asyncio.Task[None] | None = None
+        self._one_sync = asyncio.Lock()  # two at once would both send the same counts
 
     def _admitted(self, limiter: RateLimiter, reserve: int) -> Admission:
         admission = super()._admitted(limiter, reserve)
-        self._seen[limiter.name] = None
-        if len(self._seen) > self._max_seen:  # Redis away for long: keep it bounded
-            del self._seen[next(iter(self._seen))]
-        now = self.clock()
-        if now >= self._next_sync and (self._syncing is None or self._syncing.done()):
-            self._next_sync = now + self._interval
-            self._syncing = asyncio.get_running_loop().create_task(self.sync())
+        self._active[limiter.name] = self.clock()
+        self._active.move_to_end(limiter.name)
+        if len(self._active) > self._max_active:
+            self._active.popitem(last=False)
+        if self._syncing is None or self._syncing.done():
+            self._syncing = asyncio.get_running_loop().create_task(self._keep_syncing())
         return admission
 
+    async def _keep_syncing(self) -> None:
+        """Sync every interval while some client was asked about within its window."""
+        while self._active:
+            await self.sync()
+            await asyncio.sleep(self._interval)
+
     async def sync(self) -> None:
-        """Tell Redis what this process counted for the clients seen since the last
-        sync, and learn what the others counted; never raises."""
-        names = list(self._seen)[:_BATCH]
-        for name in names:
-            del self._seen[name]
+        """Tell the shared totals what this process counted for the clients asked about
+        lately, and learn what the others counted; never raises."""
+        async with self._one_sync:
+            await self._sync()
+
+    async def _sync(self) -> None:
+        now = self.clock()
+        for name, when in list(self._active.items()):  # oldest first: drop the idle
+            counts = self.counts.get(name)
+            if counts is not None and now - when <= 2 * counts.window:
+                break
+            del self._active[name]
+        names = list(self._active)[-_BATCH:]
         batch = [(name, counts) for name in names if (counts := self.counts.get(name))]
         if not batch:
             return
@@ -78,9 +95,7 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         try:
             totals = await self._totals.add(additions)
         except StoreUnavailable:
-            for name, _ in batch:  # counted here meanwhile; told next time
-                self._seen.setdefault(name, None)
-            return
+            return  # counted here meanwhile; told next time (they stay active)
         for index, ((_, counts), (bucket, unshared, unshared_previous)) in enumerate(
             zip(batch, sent, strict=True)
         ):
@@ -115,6 +130,9 @@ class SharedRequestCountsBackend(RequestCountsBackend):
 
     async def close(self) -> None:
         if self._syncing is not None:
-            with contextlib.suppress(Exception):
+            self._syncing.cancel()
+            with contextlib.suppress(BaseException):
                 await self._syncing
+        with contextlib.suppress(StoreUnavailable):
+            await self.sync()  # the last counts, for the other processes
         await self._totals.close()

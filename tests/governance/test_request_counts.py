@@ -3,6 +3,7 @@ the batched sharing through a real Redis (two backends standing for two processe
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -105,7 +106,8 @@ async def two_processes(
         else [SQLiteCountTotals(tmp_path / "client-limits.db") for _ in range(2)]
     )
     first, second = (
-        SharedRequestCountsBackend(shared, sync_interval=1.0, clock=lambda: clock[0])
+        # a long interval: the syncs here are the test's own (and each backend's first)
+        SharedRequestCountsBackend(shared, sync_interval=3600, clock=lambda: clock[0])
         for shared in totals
     )
     yield first, second, clock
@@ -130,11 +132,9 @@ async def test_each_process_learns_the_others_counts_at_the_next_sync(
         await second.limiter("client:a", LIMIT, WINDOW).acquire()
     assert not (await second.limiter("client:a", LIMIT, WINDOW).acquire()).admitted
     await second.sync()
-    # first learns at its next sync, which only its own next request starts: until then
-    # it goes by what it knew (batching's price, bounded by one sync interval)
-    assert (await first.limiter("client:a", LIMIT, WINDOW).acquire()).used == 7
-    await first.sync()  # tells its 7th, learns second's 3
-    assert not (await first.limiter("client:a", LIMIT, WINDOW).acquire()).admitted
+    await first.sync()  # learns second's 3 (as it would within an interval by itself)
+    refused = await first.limiter("client:a", LIMIT, WINDOW).acquire()
+    assert not refused.admitted and refused.remaining == 0
     # the next window: the last one counts for what is still inside the sliding one
     clock[0] += WINDOW / 2
     assert (await first.limiter("client:b", LIMIT, WINDOW).acquire()).used == 1
@@ -163,5 +163,34 @@ async def test_counting_goes_on_without_redis_and_is_handed_over_when_it_is_back
     await other.limiter("client:a", LIMIT, WINDOW).acquire()
     await other.sync()
     assert (await other.limiter("client:a", LIMIT, WINDOW).acquire()).used == 6
+    for backend in (alone, other):
+        await backend.close()
     await closed.close()
     await back.close()
+
+
+async def test_a_process_learns_in_the_background_what_the_others_count(
+    redis_server: RedisServer,
+) -> None:
+    """Every interval a process syncs every client asked about lately, so its view of a
+    client whose requests mostly reach other processes is never older than that."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    connection = RedisConnection(redis_server.url)
+    first, second = (
+        SharedRequestCountsBackend(
+            RedisCountTotals(connection, namespace=namespace), sync_interval=0.05
+        )
+        for _ in range(2)
+    )
+    await second.limiter("client:a", LIMIT, WINDOW).acquire()  # then nothing more here
+    for _ in range(5):
+        await first.limiter("client:a", LIMIT, WINDOW).acquire()
+    for _ in range(200):  # a guard against a hang, not a timing: 10 s
+        known = second.counts.get("client:a")
+        if known is not None and known.shared_current == 5:
+            break
+        await asyncio.sleep(0.05)
+    assert (await second.limiter("client:a", LIMIT, WINDOW).peek()).used == 6
+    await first.close()
+    await second.close()
+    await connection.close()
