@@ -33,7 +33,6 @@ pytestmark = pytest.mark.slow
 
 LIMIT, WINDOW = 5, 3.0  # Discogs allows 5 calls in any 3 s
 KEY, KEY_LIMIT = "k-workers", 4
-STAGGER = 0.05  # seconds between new connections
 ACCESS = re.compile(r'\[(\d+)\] sleeve\.access: "GET (\S+)" (\d{3})')
 
 
@@ -113,28 +112,64 @@ def until_both_workers(workers: Workers, path: str, **headers: str) -> list[http
     return answers
 
 
+async def connections_on_each_worker(
+    workers: Workers, each: int
+) -> dict[int, list[httpx.AsyncClient]]:
+    """At least ``each`` open connections on each worker, by worker pid: which worker
+    accepts a connection is the kernel's choice (one may take a whole burst), so
+    connections are opened until both have enough, and each is asked who it is (its
+    request id, found in the access log with the worker's pid)."""
+    by_worker: dict[int, list[httpx.AsyncClient]] = {}
+    spare: list[httpx.AsyncClient] = []
+    for n in range(40 * each):
+        client = httpx.AsyncClient(
+            base_url=workers.url, timeout=120, limits=httpx.Limits(max_connections=1)
+        )
+        request_id = f"probe-{n}"
+        await client.get("/_sleeve/health", headers={"X-Request-Id": request_id})
+        pid = _worker_of(workers, request_id)
+        if len(by_worker.setdefault(pid, [])) < each:
+            by_worker[pid].append(client)
+        else:
+            spare.append(client)
+        if len(by_worker) == 2 and all(len(c) >= each for c in by_worker.values()):
+            break
+    for client in spare:
+        await client.aclose()
+    return by_worker
+
+
+def _worker_of(workers: Workers, request_id: str) -> int:
+    for _ in range(100):  # the line may take a moment to reach the file
+        for line in workers.log.read_text().splitlines():
+            if f" id={request_id} " in line and (found := re.search(r"\[(\d+)\]", line)):
+                return int(found.group(1))
+        time.sleep(0.02)
+    raise AssertionError(f"no access log line for {request_id}")
+
+
 def test_the_two_workers_keep_one_upstream_limit(workers: Workers) -> None:
-    """Three windows' worth of distinct misses at once: Discogs never sees more than 5 in
-    any 3 s, and never refuses one (a refusal would show as a repeated path: the retry)."""
+    """Three windows' worth of distinct misses at once, half through each worker: Discogs
+    never sees more than 5 in any 3 s, and never refuses one (a refusal would show as a
+    repeated path: the retry)."""
     emulator = workers.emulator
     paths = [f"/releases/{release}" for release in sorted(emulator.catalogue.releases)[:15]]
 
     async def everything() -> list[httpx.Response]:
-        limits = httpx.Limits(max_keepalive_connections=0)  # a connection per request
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-
-            async def get(index: int, path: str) -> httpx.Response:
-                # Connections a moment apart: a burst would be accepted by one worker
-                # in one go. All are still waiting for slots together.
-                await asyncio.sleep(index * STAGGER)
-                return await client.get(workers.url + path)
-
-            return await asyncio.gather(*(get(i, path) for i, path in enumerate(paths)))
+        pinned = await connections_on_each_worker(workers, each=(len(paths) + 1) // 2)
+        assert len(pinned) == 2, "the supervisor runs two workers"
+        first, second = pinned.values()
+        lanes = [client for pair in zip(first, second, strict=True) for client in pair]
+        try:
+            return await asyncio.gather(*(lanes[i].get(path) for i, path in enumerate(paths)))
+        finally:
+            for client in [*first, *second]:
+                await client.aclose()
 
     answers = asyncio.run(everything())
     assert [answer.status_code for answer in answers] == [200] * len(paths)
     served_by = [pid for path in paths for pid, _ in workers.served(path)]
-    assert len(set(served_by)) == 2, f"one worker took every connection: {served_by}"
+    assert len(set(served_by)) == 2, f"one worker took every request: {served_by}"
     arrivals = emulator.arrival_times()
     busiest = busiest_window(arrivals, WINDOW)
     shares = sorted(served_by.count(pid) for pid in set(served_by))
