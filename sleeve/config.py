@@ -110,7 +110,10 @@ class ServerSettings(_Section):
         gt=0,
         description="Seconds for a request's head to arrive, else the connection closes.",
     )
-    keep_alive: float = Field(5.0, gt=0, description="Seconds an idle connection is kept.")
+    # Longer than common clients keep an idle connection (httpx 5 s, aiohttp 15 s), so
+    # that the client closes first: a server closing at the moment a client reuses the
+    # connection makes that request fail with a reset.
+    keep_alive: float = Field(20.0, gt=0, description="Seconds an idle connection is kept.")
     max_connections: int = Field(
         1000, ge=1, description="Connections and requests at once; past it, 503 at once."
     )

@@ -52,6 +52,11 @@ class _Rule:
     media_types: frozenset[str]
 
 
+# A refusal sent before the body was read closes the connection (RFC 9112 §9.6): what is
+# left of the body would otherwise be read as the next request, or waited for.
+_CLOSE = (b"connection", b"close")
+
+
 class RequestGuardMiddleware:
     """``paths``: the contract's paths; ``admin_token`` None means admin operations are
     disabled (403)."""
@@ -90,19 +95,21 @@ class RequestGuardMiddleware:
             refusal = self._refusal(scope)
             if refusal is not None:
                 status, message, headers = refusal
-                await send_error(scope, send, status, message, headers)
+                await send_error(scope, send, status, message, [*headers, _CLOSE])
                 return
         if rule is not None and rule.media_types:
             sent = _content_type(scope)
             if sent not in rule.media_types:
                 wanted = " or ".join(sorted(rule.media_types))
                 said = f"Content-Type {sent}" if sent else "no Content-Type"
-                await send_error(scope, send, 415, f"The body must be {wanted}; {said} was sent.")
+                message = f"The body must be {wanted}; {said} was sent."
+                await send_error(scope, send, 415, message, [_CLOSE])
                 return
         bound = rule.max_bytes if rule is not None and rule.max_bytes else self._max_body_bytes
         read, body = await _read_within(scope, receive, bound)
         if read == "too large":
-            await send_error(scope, send, 413, f"The request body is over {bound} bytes.")
+            message = f"The request body is over {bound} bytes."
+            await send_error(scope, send, 413, message, [_CLOSE])
         elif read == "whole":
             await self.app(scope, _replaying(body, receive), send)
         # else the client went away mid-body: nobody to answer
