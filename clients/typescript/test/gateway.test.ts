@@ -148,7 +148,9 @@ test("every answer states the client's rate limit", async () => {
   const after = rateLimitOf(second.response);
   assert.ok(before && after, "X-Discogs-Ratelimit headers");
   assert.equal(after.limit, before.limit);
-  assert.equal(after.used, before.used + 1);
+  // A sliding window counter: the second request counts, while the last window's
+  // requests fade out as the window slides, so the count grows by at most one.
+  assert.ok(after.used >= 1 && after.used <= before.used + 1, `${before.used} then ${after.used}`);
   assert.equal(after.remaining, after.limit - after.used);
   assert.match(after.policy ?? "", /^"sleeve";q=\d+;w=\d+$/);
   assert.match(after.state ?? "", /^"sleeve";r=\d+;t=\d+$/);
