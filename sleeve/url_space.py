@@ -15,7 +15,7 @@ Discogs. (``/images/…`` neither: a miss there spends Discogs' image budget.)
 
 from __future__ import annotations
 
-__all__ = ["UPSTREAMS", "is_sleeves_own", "upstream_of"]
+__all__ = ["UPSTREAMS", "is_sleeves_own", "is_uncounted", "upstream_of"]
 
 #: upstream → (path prefixes, exact paths). Order matters: first match wins.
 _CLAIMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -47,3 +47,17 @@ _OWN_PATHS = frozenset({"/_sleeve", "/openapi.json", "/docs", "/metrics"})
 def is_sleeves_own(path: str) -> bool:
     """Whether sleeve answers ``path`` itself, never asking an upstream."""
     return path in _OWN_PATHS or path.startswith(_OWN_PREFIXES)
+
+
+# Never counted against a client: probes and scrapers call every few seconds (a limit
+# would make them lie), and the contract and the docs page are static, answered from
+# memory (a docs page load is six requests).
+_UNCOUNTED_PATHS = frozenset(
+    {"/_sleeve/health", "/_sleeve/ready", "/metrics", "/openapi.json", "/docs"}
+)
+_UNCOUNTED_PREFIXES = ("/docs/",)
+
+
+def is_uncounted(path: str) -> bool:
+    """Whether requests for ``path`` are left out of client limits altogether."""
+    return path in _UNCOUNTED_PATHS or path.startswith(_UNCOUNTED_PREFIXES)

@@ -11,6 +11,9 @@ apart, with the same limit, under their own policy name (``sleeve-pages``): poll
 stats page spends nothing of a client's upstream-bound quota, and is still bounded (the
 stats walk the image store).
 
+Probes, scrapers, the contract and the docs page are not counted at all
+(:func:`sleeve.url_space.is_uncounted`).
+
 When the shared limiter (Redis) is away, limits fall back to this process alone rather
 than refusing or waving everyone through (:mod:`sleeve.governance.fallback`).
 """
@@ -25,11 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..governance.clients import STATE_KEY, ClientDirectory, Refusal
 from ..governance.limiter import Admission, LimiterBackend
 from ..governance.priority import done_on_behalf, on_behalf_of
-from ..url_space import is_sleeves_own, upstream_of
+from ..url_space import is_sleeves_own, is_uncounted, upstream_of
 from .error_dialects import send_error
 
-# Probes and scrapers call every few seconds: a limit would make them lie.
-UNLIMITED_PATHS = frozenset({"/_sleeve/health", "/_sleeve/ready", "/metrics", "/openapi.json"})
 POLICY = "sleeve"
 PAGES_POLICY = "sleeve-pages"
 
@@ -60,12 +61,6 @@ def limit_headers(
     ]
 
 
-def _docs(path: str) -> bool:
-    """The docs page and its files: static, answered from memory, and six requests a page
-    load, which should not come out of a reader's limit."""
-    return path == "/docs" or path.startswith("/docs/")
-
-
 class ClientLimitMiddleware:
     def __init__(
         self, app: ASGIApp, directory: ClientDirectory, limits: LimiterBackend, *, window: float
@@ -76,7 +71,7 @@ class ClientLimitMiddleware:
         self._window = window
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS or _docs(scope["path"]):
+        if scope["type"] != "http" or is_uncounted(scope["path"]):
             await self.app(scope, receive, send)
             return
         client = self._directory.identify(scope)

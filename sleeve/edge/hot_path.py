@@ -18,7 +18,6 @@ made-up parameter can mint entries, and what an upstream's rules say of one stil
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -156,30 +155,12 @@ class HotPathMiddleware:
 
 
 def _timing_headers(answer: RenderedAnswer, now: float) -> list[tuple[bytes, bytes]]:
-    """``Age``, ``Cache-Control`` and ``Cache-Status`` of a hit: whole seconds of age and
-    of freshness left, so the same few pairs recur and are formatted once each."""
-    age, left = int(now - answer.stored_at), math.floor(answer.fresh_until - now)
-    timing = _TIMINGS.get((age, left))
-    if timing is None:
-        if len(_TIMINGS) >= _MAX_TIMINGS:
-            _TIMINGS.clear()
-        timing = _TIMINGS[(age, left)] = _format_timing(answer, now)
-    return list(timing)
-
-
-def _format_timing(answer: RenderedAnswer, now: float) -> tuple[tuple[bytes, bytes], ...]:
     timing = freshness_headers(answer.stored_at, answer.fresh_until, now)
-    return (
+    return [
         (b"age", timing["Age"].encode()),
         (b"cache-control", timing["Cache-Control"].encode()),
         (b"cache-status", cache_status("hit", ttl=answer.fresh_until - now).encode()),
-    )
-
-
-# (age, freshness left) -> the three headers; a few thousand pairs cover every hit of
-# the last few seconds, so the bound is only a guard (cleared when reached).
-_TIMINGS: dict[tuple[int, int], tuple[tuple[bytes, bytes], ...]] = {}
-_MAX_TIMINGS = 4096
+    ]
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str | None:
