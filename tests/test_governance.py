@@ -230,9 +230,9 @@ def test_two_processes_share_one_budget_per_key(
     with gateway_processes(discogs_url, redis.url, logs, **settings) as gateways:
         key = {"X-Sleeve-Key": "k2"}
         answers = []
-        for i in range(8):  # alternately, a sync apart: each process counts in memory and
+        for i in range(8):  # alternately, two syncs apart: each process counts in memory and
             answers.append(httpx.get(f"{gateways[i % 2]}/artists/1", headers=key))
-            time.sleep(0.6)  # adds its counts up in Redis every half second
+            time.sleep(1.1)  # adds its counts up in Redis every half second (two syncs)
     statuses = [a.status_code for a in answers]
     admitted = statuses.count(200)
     # one budget, not one each (8): at most the other process's latest request unseen
