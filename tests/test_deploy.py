@@ -29,6 +29,7 @@ from sleeve.cli import _parser
 from sleeve.config import load_settings
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from tests.cache.redis_server import free_port
+from tests.client_windows import start_early_in_window
 from tests.servers import gateway
 
 pytestmark = pytest.mark.slow
@@ -246,6 +247,7 @@ def test_through_nginx_the_gateway_answers_with_the_clients_address_and_https(
     nginx_in_front: tuple[str, str, ssl.SSLContext],
 ) -> None:
     public, plain, context = nginx_in_front
+    start_early_in_window(needed=15)
     with client_from("127.0.0.2", context) as first:
         answer = first.get(f"{public}/artists/1")
         assert answer.status_code == 200

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sleeve.docs_page import DocsAssets
+from tests.client_windows import start_early_in_window
 from tests.conftest import RunningEmulator
 from tests.servers import gateway
 
@@ -183,6 +184,7 @@ def test_the_service_root_links_to_the_docs_and_the_contract(gateway_url: str) -
 def test_the_docs_cost_a_reader_nothing_of_their_limit(discogs: RunningEmulator) -> None:
     """A page load is six requests; an address may make only two here."""
     with gateway(discogs.url, clients={"anonymous_limit": 2}) as url:
+        start_early_in_window(needed=15)
         for _ in range(5):
             for path in ("/docs", "/docs/sleeve-docs.js", "/docs/swagger-ui.css", "/openapi.json"):
                 answer = httpx.get(url + path)

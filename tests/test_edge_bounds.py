@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.client_windows import start_early_in_window
 from tests.conftest import ADMIN_TOKEN, RunningEmulator
 from tests.servers import gateway
 
@@ -73,6 +74,7 @@ def test_forwarded_headers_from_anyone_change_no_link(gateway_url: str) -> None:
 def test_a_new_x_forwarded_for_per_request_does_not_walk_past_a_client_limit(
     limited: str,
 ) -> None:
+    start_early_in_window(needed=10)
     statuses = [
         httpx.get(f"{limited}/artists/1", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
         for i in range(8)

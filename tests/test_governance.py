@@ -24,6 +24,7 @@ from sleeve.config import DiscogsSettings
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.governance.clients import key_digest
 from tests.cache.redis_server import RedisServer
+from tests.client_windows import start_early_in_window
 from tests.servers import gateway, gateway_processes
 
 LIMIT, WINDOW = 20, 2.0
@@ -156,6 +157,7 @@ def test_client_limits_count_down_and_refuse_past_the_limit(
 ) -> None:
     _, discogs_url = limited_discogs
     with gateway(discogs_url, clients={"anonymous_limit": 3, "window": 1}) as url:
+        start_early_in_window(needed=0.6, window=1)
         answers = [httpx.get(f"{url}/artists/1") for _ in range(4)]
         # Retry-After tells the truth: after it, there is room again (the count of the
         # last window fades out as the sliding window moves past it)
@@ -229,6 +231,7 @@ def test_two_processes_share_one_budget_per_key(
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     with gateway_processes(discogs_url, redis.url, logs, **settings) as gateways:
         key = {"X-Sleeve-Key": "k2"}
+        start_early_in_window(needed=8 * 1.1 + 8, window=30)
         answers = []
         for i in range(8):  # alternately, two syncs apart: each process counts in memory and
             answers.append(httpx.get(f"{gateways[i % 2]}/artists/1", headers=key))

@@ -11,6 +11,7 @@ import pytest
 
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.url_space import is_sleeves_own
+from tests.client_windows import start_early_in_window
 from tests.servers import gateway
 
 LIMIT = 3
@@ -34,6 +35,7 @@ def test_polling_the_stats_page_spends_none_of_the_upstream_bound_quota(
     limited: tuple[DiscogsEmulator, str],
 ) -> None:
     emulator, url = limited
+    start_early_in_window(needed=10)
     polls = [httpx.get(f"{url}/_sleeve/images/stats.html") for _ in range(LIMIT)]
     assert [poll.status_code for poll in polls] == [200] * LIMIT
     assert polls[0].headers["ratelimit-policy"] == f'"sleeve-pages";q={LIMIT};w=60'
@@ -49,6 +51,7 @@ def test_the_own_pages_count_is_bounded_too_and_spent_upstream_quota_does_not_cl
     limited: tuple[DiscogsEmulator, str],
 ) -> None:
     _, url = limited
+    start_early_in_window(needed=10)
     for n in range(1, LIMIT + 1):
         assert httpx.get(f"{url}/artists/{n}").status_code == 200
     assert httpx.get(f"{url}/artists/9").status_code == 429  # the upstream-bound count is spent

@@ -26,6 +26,7 @@ import pytest
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.governance.clients import key_digest
 from tests.cache.redis_server import free_port
+from tests.client_windows import start_early_in_window
 from tests.servers import CLOSED, _wait_until_healthy
 from tests.test_governance import busiest_window
 
@@ -193,8 +194,10 @@ def test_a_client_is_counted_across_workers_within_a_sync(workers: Workers) -> N
     reach, and never more than a sync's lag beyond: the workers count each request in
     memory (nothing but arithmetic) and add their counts up in a shared file every half
     second, so a worker may not yet know the other's latest request. Once refused, the
-    key stays refused everywhere."""
+    key stays refused everywhere until its window rolls on: windows are minutes of the
+    wall clock, so the run starts early enough in one to end inside it."""
     path = "/artists/2"
+    start_early_in_window(needed=3 * KEY_LIMIT * 1.1 + 10)  # the spacing, and room for slow ones
     answers = []
     for _ in range(3 * KEY_LIMIT):  # one at a time, two syncs apart (room for a slow one)
         answers.append(fresh_get(f"{workers.url}{path}", **{"X-Sleeve-Key": KEY}))

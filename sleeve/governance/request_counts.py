@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from .limiter import Admission, LimiterBackend, RateLimiter
 
-__all__ = ["Counts", "RequestCounts", "RequestCountsBackend"]
+__all__ = ["CountedLimiter", "Counts", "RequestCounts", "RequestCountsBackend"]
 
 
 @dataclass(slots=True)
@@ -155,7 +155,7 @@ class RequestCountsBackend(LimiterBackend):
         self.clock = clock
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
-        return _CountedLimiter(self, name, limit, window)
+        return CountedLimiter(self, name, limit, window)
 
     @property
     def tracked_names(self) -> int:
@@ -172,7 +172,7 @@ class RequestCountsBackend(LimiterBackend):
         return self.counts.admit(limiter.name, limiter.limit, limiter.window, self.clock(), reserve)
 
 
-class _CountedLimiter(RateLimiter):
+class CountedLimiter(RateLimiter):
     __slots__ = ("_backend",)
 
     def __init__(self, backend: RequestCountsBackend, name: str, limit: int, window: float) -> None:

@@ -10,9 +10,12 @@ after two windows.
 
 The price of batching: between two syncs a process does not see the others' newest
 requests, so N processes may together admit up to ``(N - 1) * rate * sync_interval``
-more than the limit; with a generous limit and half a second, a few requests. The
-headers clients read say the count as this process knows it. While Redis is away,
-counting goes on per process and the counts are handed over when it is back.
+more than the limit; with a generous limit and half a second, a few requests. A client
+a process has not asked about lately has no view to be late: its first request there
+waits for one read of the totals (shared by every request of that client arriving
+meanwhile), so the view is never older than a sync. The headers clients read say the
+count as this process knows it. While Redis is away, counting goes on per process and
+the counts are handed over when it is back.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from ..backends import StoreUnavailable
 from .count_totals import Addition, CountTotals
 from .limiter import Admission, RateLimiter
-from .request_counts import Counts, RequestCountsBackend
+from .request_counts import CountedLimiter, Counts, RequestCountsBackend
 
 __all__ = ["SharedRequestCountsBackend"]
 
@@ -52,6 +55,36 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         self._max_active = max_names
         self._syncing: asyncio.Task[None] | None = None
         self._one_sync = asyncio.Lock()  # two at once would both send the same counts
+        self._first_reads: dict[str, asyncio.Future[None]] = {}
+
+    def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
+        return _SharedCountedLimiter(self, name, limit, window)
+
+    async def _admitted_shared(self, limiter: RateLimiter, reserve: int) -> Admission:
+        if limiter.name not in self._active:
+            await self._read_first(limiter.name, limiter.window)
+        return self._admitted(limiter, reserve)
+
+    async def _read_first(self, name: str, window: float) -> None:
+        """Learn what the others counted of a client before judging its first request
+        here: one read however many of its requests arrive while it is under way."""
+        reading = self._first_reads.get(name)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(name, window))
+            self._first_reads[name] = reading
+            reading.add_done_callback(lambda _: self._first_reads.pop(name, None))
+        await asyncio.shield(reading)
+
+    async def _read(self, name: str, window: float) -> None:
+        counts = self.counts.counts(name, window, self.clock())
+        bucket, ttl = counts.bucket, 2 * window
+        try:  # adding nothing reads the totals, the same way in Redis and in SQLite
+            current_total, previous_total = await self._totals.add(
+                [(f"{name}:{bucket}", 0, ttl), (f"{name}:{bucket - 1}", 0, ttl)]
+            )
+        except StoreUnavailable:
+            return  # judged by this process's counts alone, as while the store is away
+        self._learn(counts, bucket, 0, 0, current_total, previous_total)
 
     def _admitted(self, limiter: RateLimiter, reserve: int) -> Admission:
         admission = super()._admitted(limiter, reserve)
@@ -136,3 +169,11 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         with contextlib.suppress(StoreUnavailable):
             await self.sync()  # the last counts, for the other processes
         await self._totals.close()
+
+
+class _SharedCountedLimiter(CountedLimiter):
+    __slots__ = ()
+    _backend: SharedRequestCountsBackend
+
+    async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
+        return await self._backend._admitted_shared(self, reserve)

@@ -124,8 +124,9 @@ async def test_each_process_learns_the_others_counts_at_the_next_sync(
     for _ in range(6):
         assert (await first.limiter("client:a", LIMIT, WINDOW).acquire()).admitted
     await first.sync()
-    assert (await second.limiter("client:a", LIMIT, WINDOW).acquire()).used == 1  # not yet
-    await second.sync()  # tells its 1, learns first's 6
+    # second has never been asked about client:a: it reads the totals before judging
+    assert (await second.limiter("client:a", LIMIT, WINDOW).acquire()).used == 7
+    await second.sync()  # tells its 1, learns first's 6 again
     told = await second.limiter("client:a", LIMIT, WINDOW).acquire()
     assert (told.used, told.remaining) == (8, 2)
     for _ in range(2):
@@ -138,6 +139,20 @@ async def test_each_process_learns_the_others_counts_at_the_next_sync(
     # the next window: the last one counts for what is still inside the sliding one
     clock[0] += WINDOW / 2
     assert (await first.limiter("client:b", LIMIT, WINDOW).acquire()).used == 1
+
+
+async def test_a_clients_first_requests_in_a_process_are_judged_by_every_processs_counts(
+    two_processes: tuple[SharedRequestCountsBackend, SharedRequestCountsBackend, list[float]],
+) -> None:
+    """However many arrive at once, and however long ago the others counted them."""
+    first, second, _ = two_processes
+    for _ in range(LIMIT - 3):
+        assert (await first.limiter("client:a", LIMIT, WINDOW).acquire()).admitted
+    await first.sync()
+    at_once = await asyncio.gather(
+        *(second.limiter("client:a", LIMIT, WINDOW).acquire() for _ in range(LIMIT))
+    )
+    assert [admission.admitted for admission in at_once] == [True] * 3 + [False] * (LIMIT - 3)
 
 
 async def test_counting_goes_on_without_redis_and_is_handed_over_when_it_is_back(
