@@ -51,6 +51,7 @@ from .edge.access_log import AccessLogMiddleware
 from .edge.allowed_methods import AllowedMethods
 from .edge.client_limits import ClientLimitMiddleware
 from .edge.error_responses import add_error_handlers
+from .edge.hit_front import HitFront
 from .edge.hot_path import DeclaredQueries, HotPathMiddleware
 from .edge.request_guard import RequestGuardMiddleware
 from .edge.routed_operation import RoutedOperationMiddleware
@@ -77,6 +78,7 @@ from .images.fetching import HostAllowList
 from .images.store import ImageStore
 from .musicbrainz.links import MusicBrainzLinks
 from .musicbrainz.service import MusicBrainzService
+from .observability.access_lines import AccessLines
 from .observability.metrics import Metrics
 from .observability.readiness import Readiness
 from .observability.upstream_watch import UpstreamWatch
@@ -145,13 +147,15 @@ def create_app(settings: Settings) -> ASGIApp:
     )
     api.add_api(contract)
     add_error_handlers(api, AllowedMethods(contract.raw["paths"]))
-    return wrapped(
+    directory = _client_directory(settings.clients)
+    declared = DeclaredQueries(contract.raw["paths"], contract.raw["components"]["parameters"])
+    app = wrapped(
         api,
         [  # outermost first
-            Middleware(AccessLogMiddleware, shared.metrics),
+            Middleware(AccessLogMiddleware, shared.lines, shared.metrics),
             Middleware(
                 ClientLimitMiddleware,
-                _client_directory(settings.clients),
+                directory,
                 backends.client_limits,
                 window=settings.clients.window,
             ),
@@ -161,14 +165,21 @@ def create_app(settings: Settings) -> ASGIApp:
                 admin_token=_secret(settings.server.admin_token),
                 max_body_bytes=settings.server.max_body_bytes,
             ),
-            Middleware(
-                HotPathMiddleware,
-                shared.cache.rendered,
-                shared.cache.count,
-                DeclaredQueries(contract.raw["paths"], contract.raw["components"]["parameters"]),
-            ),
+            Middleware(HotPathMiddleware, shared.cache.rendered, shared.cache.count, declared),
         ],
     )
+    # Hits, ahead of all of that, for the server that asks (edge.http_protocol).
+    app.hit_front = HitFront(  # type: ignore[attr-defined]
+        shared.cache.rendered,
+        shared.cache.count,
+        declared,
+        directory,
+        backends.client_limits,
+        window=settings.clients.window,
+        lines=shared.lines,
+        metrics=shared.metrics,
+    )
+    return app
 
 
 # --- backends: where state lives -----------------------------------------------------
@@ -277,6 +288,7 @@ class Shared:
     images: ImageStore
     public: PublicBase
     metrics: Metrics = field(default_factory=Metrics)  # one set per app (tests run many)
+    lines: AccessLines = field(default_factory=AccessLines)  # the access log's
 
 
 def open_shared(settings: Settings, backends: Backends) -> Shared:
@@ -572,6 +584,7 @@ def _lifespan(
     async def lifespan(_: Any) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as closing:  # in reverse, each whatever fails
             closing.callback(shared.metrics.process_exiting)  # its live gauges, if shared
+            closing.callback(shared.lines.close)  # the last lines
             closing.push_async_callback(services.archive.close)
             closing.push_async_callback(backends.close)
             await asyncio.to_thread(shared.images.sweep_temporaries)  # crashed writers' leftovers

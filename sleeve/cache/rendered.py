@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .keys import Kind
 
@@ -35,6 +35,12 @@ class RenderedAnswer:
     serve_until: float
     kind: Kind
     operation: str = ""  # the operationId that made it, for the repeat's log and metrics
+    #: ``headers`` as they go on the wire (``name: value`` lines), for the edge's front.
+    head: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lines = b"".join(b"%s: %s\r\n" % header for header in self.headers)
+        object.__setattr__(self, "head", lines)
 
 
 #: What an entry costs beyond its bytes (the dict slot, the objects): a rough, fair share.

@@ -15,11 +15,12 @@ one line::
     client=address:10.0.0.7 upstream_calls=0
 
 (``server.log_format: json`` gives the same as fields: see :mod:`sleeve.observability.logs`.)
+Lines are written in batches (:mod:`sleeve.observability.access_lines`), not as a
+``logging`` record each.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from urllib.parse import parse_qsl, urlencode
 
@@ -27,13 +28,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..adapters.discogs import CREDENTIAL_PARAMETERS
 from ..governance.clients import STATE_KEY
+from ..observability.access_lines import AccessEntry, AccessLines
 from ..observability.metrics import UNROUTED, Metrics
 from ..observability.request_record import RequestRecord, open_record, request_id_from
 
-logger = logging.getLogger("sleeve.access")
+__all__ = ["REDACTED", "AccessLogMiddleware", "log_target", "redacted_query"]
 
 REDACTED = "***"
 REQUEST_ID = b"x-request-id"
+_CREDENTIAL_MARKERS = tuple(f"{name}=" for name in CREDENTIAL_PARAMETERS)
 
 
 def redacted_query(query_string: str) -> str:
@@ -47,9 +50,22 @@ def redacted_query(query_string: str) -> str:
     )
 
 
+def log_target(path: str, query_string: bytes) -> str:
+    """The path and query as the log shows them: the query as sent, unless it names a
+    credential (in any case), which is then replaced."""
+    if not query_string:
+        return path
+    query = query_string.decode("latin-1")
+    lowered = query.lower()
+    if any(marker in lowered for marker in _CREDENTIAL_MARKERS):
+        query = redacted_query(query)
+    return f"{path}?{query}"
+
+
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+    def __init__(self, app: ASGIApp, lines: AccessLines, metrics: Metrics | None = None) -> None:
         self.app = app
+        self._lines = lines
         self._metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,38 +92,22 @@ class AccessLogMiddleware:
             record.operation = operation
             if self._metrics is not None:
                 self._metrics.observe_request(operation, status, elapsed)
-            if logger.isEnabledFor(logging.INFO):
-                _log(scope, record, status, elapsed)
+            if self._lines.enabled():
+                self._lines.add(_entry(scope, record, status, elapsed))
 
 
-def _log(scope: Scope, record: RequestRecord, status: int, elapsed: float) -> None:
-    query = redacted_query(scope.get("query_string", b"").decode("latin-1"))
-    target = scope["path"] + (f"?{query}" if query else "")
-    cache = ",".join(record.cache) or "-"
-    client = _client(scope)
-    elapsed_ms = elapsed * 1000
-    logger.info(
-        '"%s %s" %d %.1fms id=%s op=%s cache=%s client=%s upstream_calls=%d',
+def _entry(scope: Scope, record: RequestRecord, status: int, elapsed: float) -> AccessEntry:
+    return AccessEntry(
+        time.time(),
         scope["method"],
-        target,
+        log_target(scope["path"], scope.get("query_string", b"")),
         status,
-        elapsed_ms,
+        elapsed * 1000,
         record.id,
-        record.operation,
-        cache,
-        client,
+        record.operation or UNROUTED,
+        ",".join(record.cache) or "-",
+        _client(scope),
         record.upstream_calls,
-        extra={
-            "request_id": record.id,
-            "method": scope["method"],
-            "target": target,
-            "status": status,
-            "duration_ms": round(elapsed_ms, 3),
-            "operation": record.operation,
-            "cache": cache,
-            "client": client,
-            "upstream_calls": record.upstream_calls,
-        },
     )
 
 

@@ -18,9 +18,11 @@ made-up parameter can mint entries, and what an upstream's rules say of one stil
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -33,7 +35,14 @@ from ..cache.rendered import FAST_KEY, RenderedAnswer, RenderedAnswers
 from ..observability.request_record import current
 from .allowed_methods import route_pattern
 
-__all__ = ["DeclaredQueries", "FastKey", "HotPathMiddleware", "fast_key"]
+__all__ = [
+    "DeclaredQueries",
+    "FastKey",
+    "HotPathMiddleware",
+    "fast_key",
+    "hit_head",
+    "hit_response",
+]
 
 FastKey = tuple[bytes, bytes, bytes, bytes, bytes, bytes]
 # Substrings, so also ``monkey=``: a false alarm only costs the slow path.
@@ -144,27 +153,52 @@ class HotPathMiddleware:
         if record is not None:
             record.operation = answer.operation
             record.cache.append("hit")
-        status, body = 200, answer.body
-        if if_none_match(_header(scope["headers"], b"if-none-match"), answer.etag):
-            status, body = 304, b""
-        headers = [*answer.headers, *_timing_headers(answer, now)]
-        if status == 200:
-            headers.append((b"content-length", str(len(body)).encode()))
+        status, headers, body = hit_response(answer, key, now)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
-def _timing_headers(answer: RenderedAnswer, now: float) -> list[tuple[bytes, bytes]]:
-    timing = freshness_headers(answer.stored_at, answer.fresh_until, now)
-    return [
+def hit_response(
+    answer: RenderedAnswer, key: FastKey, now: float
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The repeat's status, headers and body: a 304 when its ``If-None-Match`` (part of
+    its fast key) matches, else the remembered 200, with its age recomputed."""
+    status, body = _status_and_body(answer, key)
+    headers = [*answer.headers, *_timing(*_ages(answer, now))[0]]
+    if status == 200:
+        headers.append((b"content-length", str(len(body)).encode()))
+    return status, headers, body
+
+
+def hit_head(answer: RenderedAnswer, key: FastKey, now: float) -> tuple[int, bytes, bytes]:
+    """:func:`hit_response` with the headers as wire lines (for the edge's front)."""
+    status, body = _status_and_body(answer, key)
+    head = answer.head + _timing(*_ages(answer, now))[1]
+    if status == 200:
+        head += b"content-length: %d\r\n" % len(body)
+    return status, head, body
+
+
+def _status_and_body(answer: RenderedAnswer, key: FastKey) -> tuple[int, bytes]:
+    condition = key[5]
+    if condition and if_none_match(condition.decode("latin-1"), answer.etag):
+        return 304, b""
+    return 200, answer.body
+
+
+def _ages(answer: RenderedAnswer, now: float) -> tuple[int, int]:
+    """``Age`` and what is left of the freshness, in whole seconds: what the timing headers
+    say, so they are made once per pair (a second's repeats share them)."""
+    return max(0, int(now - answer.stored_at)), math.floor(answer.fresh_until - now)
+
+
+@functools.lru_cache(maxsize=4096)
+def _timing(age: int, ttl: int) -> tuple[tuple[tuple[bytes, bytes], ...], bytes]:
+    stored_at = 0.0  # the headers' functions take times; these give back age and ttl
+    timing = freshness_headers(stored_at, stored_at + age + ttl, stored_at + age)
+    headers = (
         (b"age", timing["Age"].encode()),
         (b"cache-control", timing["Cache-Control"].encode()),
-        (b"cache-status", cache_status("hit", ttl=answer.fresh_until - now).encode()),
-    ]
-
-
-def _header(headers: Iterable[tuple[bytes, bytes]], wanted: bytes) -> str | None:
-    for name, value in headers:
-        if name == wanted:
-            return value.decode("latin-1")
-    return None
+        (b"cache-status", cache_status("hit", ttl=ttl).encode()),
+    )
+    return headers, b"".join(b"%s: %s\r\n" % header for header in headers)

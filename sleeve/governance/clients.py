@@ -19,6 +19,7 @@ from starlette.types import Scope
 from ..adapters.discogs import DiscogsCredentials
 
 KEY_HEADER = b"x-sleeve-key"
+_MAX_ADDRESSES = 10_000
 STATE_KEY = "sleeve.client"
 
 
@@ -60,6 +61,7 @@ class ClientDirectory:
         self._keys = {digest: KnownKey(name, limit) for name, digest, limit in keys}
         self._anonymous = anonymous
         self._anonymous_limit = anonymous_limit
+        self._addresses: dict[str, Client] = {}  # made once per address (bounded)
 
     def identify(self, scope: Scope) -> Client | Refusal:
         header_key, discogs_token = _presented_keys(scope)
@@ -75,7 +77,12 @@ class ClientDirectory:
         if not self._anonymous:
             return Refusal(401, "A sleeve key is required (X-Sleeve-Key).")
         address = (scope.get("client") or ("unknown", 0))[0]
-        return Client(f"address:{address}", self._anonymous_limit)
+        client = self._addresses.get(address)
+        if client is None:
+            if len(self._addresses) >= _MAX_ADDRESSES:
+                self._addresses.clear()
+            client = self._addresses[address] = Client(f"address:{address}", self._anonymous_limit)
+        return client
 
 
 def _presented_keys(scope: Scope) -> tuple[bytes | None, str | None]:

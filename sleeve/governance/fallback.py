@@ -11,7 +11,6 @@ answers again, so it holds whichever of them answers next.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import time
 
@@ -31,7 +30,7 @@ def _marked(admission: Admission, where: str) -> Admission:
     """The admission, its ticket saying which backend holds the slot."""
     if admission.ticket is None:
         return admission
-    return dataclasses.replace(admission, ticket=f"{where}:{admission.ticket}")
+    return admission._replace(ticket=f"{where}:{admission.ticket}")
 
 
 class FallbackLimiterBackend(LimiterBackend):

@@ -18,7 +18,6 @@ call is atomic with respect to other tasks.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 import math
 import time
@@ -164,7 +163,7 @@ class _LocalLimiter(RateLimiter):
             admitted = answer(
                 admitted=True, live=live + 1, limit=limit, window=window, now=now, newest=newest
             )
-            return dataclasses.replace(admitted, ticket=ticket)
+            return admitted._replace(ticket=ticket)
         rank = blocking_rank(live, limit, reserve)
         return answer(
             admitted=False,

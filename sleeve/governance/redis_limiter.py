@@ -27,7 +27,6 @@ two keys, which Cluster would place in different slots.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import secrets
@@ -244,7 +243,7 @@ class _RedisLimiter(RateLimiter):
         if admission.admitted and hold_us:
             member = reply[6]
             ticket = member.decode() if isinstance(member, bytes) else str(member)
-            return dataclasses.replace(admission, ticket=ticket)
+            return admission._replace(ticket=ticket)
         return admission
 
     async def release(self, ticket: str) -> None:

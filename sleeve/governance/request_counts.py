@@ -65,8 +65,12 @@ class Counts:
         previous = self.previous + self.shared_previous
         return previous * (1.0 - elapsed) + self.current + self.shared_current
 
-    def admission(self, limit: int, now: float, admitted: bool) -> Admission:
-        estimate = self.estimate(now)
+    def admission(
+        self, limit: int, now: float, admitted: bool, estimate: float | None = None
+    ) -> Admission:
+        """``estimate``: :meth:`estimate` at ``now``, if the caller has it already."""
+        if estimate is None:
+            estimate = self.estimate(now)
         used = min(limit, math.ceil(estimate - 1e-9))
         start = self.bucket * self.window
         current = self.current + self.shared_current
@@ -121,11 +125,13 @@ class RequestCounts:
         """Count one request of ``name`` if the estimate leaves room under
         ``limit - reserve``; the admission either way."""
         counts = self.counts(name, window, now)
-        admitted = counts.paused_until <= now and counts.estimate(now) + 1 <= limit - reserve
+        estimate = counts.estimate(now)
+        admitted = counts.paused_until <= now and estimate + 1 <= limit - reserve
         if admitted:
             counts.current += 1
             counts.unshared += 1
-        return counts.admission(limit, now, admitted)
+            estimate += 1
+        return counts.admission(limit, now, admitted, estimate)
 
     def peek(self, name: str, limit: int, window: float, now: float) -> Admission:
         counts = self.counts(name, window, now)
@@ -157,6 +163,9 @@ class RequestCountsBackend(LimiterBackend):
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
         return CountedLimiter(self, name, limit, window)
 
+    def admit_now(self, name: str, limit: int, window: float) -> Admission | None:
+        return self._admitted(name, limit, window, 0)
+
     @property
     def tracked_names(self) -> int:
         return len(self.counts)
@@ -167,9 +176,9 @@ class RequestCountsBackend(LimiterBackend):
     async def close(self) -> None:
         return None
 
-    def _admitted(self, limiter: RateLimiter, reserve: int) -> Admission:
-        """Hook for sharing backends: count one request of ``limiter``'s client."""
-        return self.counts.admit(limiter.name, limiter.limit, limiter.window, self.clock(), reserve)
+    def _admitted(self, name: str, limit: int, window: float, reserve: int) -> Admission:
+        """Hook for sharing backends: count one request of ``name``."""
+        return self.counts.admit(name, limit, window, self.clock(), reserve)
 
 
 class CountedLimiter(RateLimiter):
@@ -180,7 +189,7 @@ class CountedLimiter(RateLimiter):
         self._backend = backend
 
     async def acquire(self, *, reserve: int = 0, hold: float = 0.0) -> Admission:
-        return self._backend._admitted(self, reserve)
+        return self._backend._admitted(self.name, self.limit, self.window, reserve)
 
     async def release(self, ticket: str) -> None:
         return None

@@ -60,10 +60,15 @@ class SharedRequestCountsBackend(RequestCountsBackend):
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
         return _SharedCountedLimiter(self, name, limit, window)
 
+    def admit_now(self, name: str, limit: int, window: float) -> Admission | None:
+        if name not in self._active:
+            return None  # the totals must be read first
+        return self._admitted(name, limit, window, 0)
+
     async def _admitted_shared(self, limiter: RateLimiter, reserve: int) -> Admission:
         if limiter.name not in self._active:
             await self._read_first(limiter.name, limiter.window)
-        return self._admitted(limiter, reserve)
+        return self._admitted(limiter.name, limiter.limit, limiter.window, reserve)
 
     async def _read_first(self, name: str, window: float) -> None:
         """Learn what the others counted of a client before judging its first request
@@ -86,10 +91,10 @@ class SharedRequestCountsBackend(RequestCountsBackend):
             return  # judged by this process's counts alone, as while the store is away
         self._learn(counts, bucket, 0, 0, current_total, previous_total)
 
-    def _admitted(self, limiter: RateLimiter, reserve: int) -> Admission:
-        admission = super()._admitted(limiter, reserve)
-        self._active[limiter.name] = self.clock()
-        self._active.move_to_end(limiter.name)
+    def _admitted(self, name: str, limit: int, window: float, reserve: int) -> Admission:
+        admission = super()._admitted(name, limit, window, reserve)
+        self._active[name] = self.clock()
+        self._active.move_to_end(name)
         if len(self._active) > self._max_active:
             self._active.popitem(last=False)
         if self._syncing is None or self._syncing.done():

@@ -305,4 +305,4 @@ class _SQLiteLimiter(RateLimiter):
         )
         if facts.ticket is None:
             return admission
-        return dataclasses.replace(admission, ticket=facts.ticket)
+        return admission._replace(ticket=facts.ticket)

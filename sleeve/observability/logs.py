@@ -14,7 +14,12 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-__all__ = ["TEXT_FORMAT", "configure_logging", "formatter"]
+__all__ = ["SLEEVE_HANDLER", "TEXT_FORMAT", "configure_logging", "formatter"]
+
+#: The attribute that marks the handler :func:`configure_logging` installs, holding
+#: ``(log_format, process)``: the access log writes its lines itself where it finds it
+#: (:mod:`sleeve.observability.access_lines`).
+SLEEVE_HANDLER = "sleeve_log_format"
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 WORKER_TEXT_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
@@ -35,6 +40,7 @@ def configure_logging(level: str, log_format: str, *, process: bool = False) -> 
     """The root logger at ``level``, writing ``log_format`` lines to standard error."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(log_format, process=process))
+    setattr(handler, SLEEVE_HANDLER, (log_format, process))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
