@@ -1,12 +1,15 @@
-"""Benchmark: the CPU cost of one cached hit inside the ASGI app, with no server and no
+"""Benchmark: the CPU cost of one cached hit inside the process, with no server and no
 network, against a bare Starlette app sending the same bytes: where a hit's time goes.
 
 The gateway is built as shipped (``create_app`` with default settings, in front of a
-Discogs emulator), started through its lifespan, and a request is answered once so that
-repeats are hits. Then the same request is sent straight into the app ``--calls`` times
-from one task, and so into the bare app; each run is repeated ``--rounds`` times and the
-best round kept (the least disturbed by the rest of the machine). The access log is
-written to /dev/null, so its formatting is measured, not a terminal.
+Discogs emulator, logging configured as ``sleeve serve`` does), started through its
+lifespan, and a request is answered once so that repeats are hits. Then the same request
+is sent ``--calls`` times, from one task, three ways: into the bare app, into sleeve's ASGI
+stack (the way a hit goes under a server other than ``sleeve serve``'s), and to sleeve's
+hit front (:mod:`sleeve.edge.hit_front`: what ``sleeve serve``'s HTTP protocol asks first).
+Each run is repeated ``--rounds`` times and the best round kept (the least disturbed by
+the rest of the machine). The access log goes to /dev/null, so its formatting is
+measured, not a terminal; ``HIT_COST_LOG_LEVEL=WARNING`` turns it off.
 
     python benchmarks/hit_cost.py [--calls 20000] [--rounds 5]
 """
@@ -36,6 +39,7 @@ from starlette.routing import Route  # noqa: E402
 from sleeve.app import create_app  # noqa: E402
 from sleeve.config import load_settings  # noqa: E402
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread  # noqa: E402
+from sleeve.observability.logs import configure_logging  # noqa: E402
 
 PATH = "/artists/1"
 Scope = dict[str, Any]
@@ -85,6 +89,21 @@ async def per_call_us(app: Any, path: str, calls: int, rounds: int) -> float:
     return best
 
 
+def front_call_us(front: Any, path: str, calls: int, rounds: int) -> float:
+    """Microseconds per answer of the hit front, the best of ``rounds`` (a server's own
+    headers included, as uvicorn hands them over)."""
+    server_headers = [(b"date", b"Tue, 01 Dec 2026 12:00:00 GMT"), (b"server", b"uvicorn")]
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(calls):
+            scope = scope_for(path)  # a server makes one per request too
+            answer = front.answer(scope, keep_alive=True, server_headers=server_headers)
+        best = min(best, (time.perf_counter() - started) / calls * 1e6)
+        assert answer is not None and answer.startswith(b"HTTP/1.1 200 "), answer
+    return best
+
+
 class Lifespan:
     """Runs an ASGI app's lifespan in this loop, as a server would."""
 
@@ -114,7 +133,8 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     level = os.environ.get("HIT_COST_LOG_LEVEL", "INFO")  # WARNING: without the access log
-    logging.basicConfig(level=level, stream=open(os.devnull, "w"))  # noqa: SIM115
+    configure_logging(level, "text")
+    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
     emulator = DiscogsEmulator(rate_limit=10**6, anonymous_rate_limit=10**6)
     with tempfile.TemporaryDirectory() as directory, EmulatorThread(emulator) as discogs_url:
         settings = load_settings(
@@ -130,6 +150,7 @@ async def main() -> int:
             assert status == 200, status
             calls_before = emulator.calls
             sleeve_us = await per_call_us(sleeve, PATH, args.calls, args.rounds)
+            front_us = front_call_us(sleeve.hit_front, PATH, args.calls, args.rounds)
             assert emulator.calls == calls_before, "only hits were measured"
 
     async def answer(request: Request) -> Response:
@@ -138,8 +159,9 @@ async def main() -> int:
     bare = Starlette(routes=[Route("/{path:path}", answer)])
     bare_us = await per_call_us(bare, PATH, args.calls, args.rounds)
     print(f"one cached hit of {PATH} ({len(body)} bytes) inside the app, best of {args.rounds}:")
-    print(f"  bare Starlette {bare_us:7.1f} us")
-    print(f"  sleeve         {sleeve_us:7.1f} us   ({bare_us / sleeve_us:.2f}x bare's rate)")
+    print(f"  bare Starlette       {bare_us:7.1f} us")
+    print(f"  sleeve, ASGI stack   {sleeve_us:7.1f} us   ({bare_us / sleeve_us:.2f}x bare's rate)")
+    print(f"  sleeve, hit front    {front_us:7.1f} us   ({bare_us / front_us:.2f}x bare's rate)")
     return 0
 
 

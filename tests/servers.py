@@ -79,12 +79,13 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
+def gateway(discogs_url: str, *, hit_front: bool = True, **overrides: Any) -> Iterator[str]:
     """A running gateway in front of ``discogs_url``; yields its base URL.
 
     Unless ``cache``/``images``/``acousticbrainz`` settings say otherwise, it gets an
     embedded cache, an image store and an AcousticBrainz archive of its own in a temporary
-    directory, gone afterwards.
+    directory, gone afterwards. ``hit_front=False`` hides the app's hit front from the
+    server, as any other server than ``sleeve serve``'s would: hits go the ASGI way.
     """
     with tempfile.TemporaryDirectory(prefix="sleeve-cache-") as directory:
         cache = {"path": str(pathlib.Path(directory) / "cache.db")}
@@ -97,10 +98,19 @@ def gateway(discogs_url: str, **overrides: Any) -> Iterator[str]:
             discogs_url, cache=cache, images=images, acousticbrainz=archive, **overrides
         )
         app = create_app(settings)
+        if not hit_front:
+            app = _without_front(app)
         # The server as `sleeve serve` configures it (bounds, forwarded headers), on port 0.
         config = server_config(app, settings, host="127.0.0.1", port=0, log_level="warning")
         with serving(app, config=config) as url:
             yield url
+
+
+def _without_front(app: Any) -> Any:
+    async def plain(scope: Any, receive: Any, send: Any) -> None:
+        await app(scope, receive, send)
+
+    return plain
 
 
 @contextmanager

@@ -60,6 +60,35 @@ def limit_headers(
     ]
 
 
+def limit_lines(
+    admission: Admission, limit: int, window: float, *, path: str = "/", policy: str = POLICY
+) -> bytes:
+    """:func:`limit_headers` as wire lines, made in one step for the hit front (a test
+    holds the two equal)."""
+    if upstream_of(path) == "acousticbrainz":
+        return b"".join(b"%s: %s\r\n" % header for header in limit_headers(
+            admission, limit, window, path=path, policy=policy
+        ))  # fmt: skip
+    return _LINES % (
+        limit,
+        admission.used,
+        admission.remaining,
+        policy.encode(),
+        limit,
+        math.ceil(window),
+        policy.encode(),
+        admission.remaining,
+        math.ceil(admission.reset),
+    )
+
+
+_LINES = (
+    b"x-discogs-ratelimit: %d\r\nx-discogs-ratelimit-used: %d\r\n"
+    b'x-discogs-ratelimit-remaining: %d\r\nratelimit-policy: "%s";q=%d;w=%d\r\n'
+    b'ratelimit: "%s";r=%d;t=%d\r\n'
+)
+
+
 class ClientLimitMiddleware:
     def __init__(
         self, app: ASGIApp, directory: ClientDirectory, limits: LimiterBackend, *, window: float

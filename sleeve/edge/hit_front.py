@@ -39,7 +39,7 @@ from ..observability.metrics import UNROUTED, Metrics
 from ..observability.request_record import request_id_from
 from ..url_space import is_sleeves_own, is_uncounted
 from .access_log import REQUEST_ID, log_target
-from .client_limits import limit_headers
+from .client_limits import limit_lines
 from .hot_path import DeclaredQueries, fast_key, hit_head
 
 __all__ = ["HitFront"]
@@ -75,6 +75,7 @@ class HitFront:
         self._clock = clock
         self._server_headers: Headers = ()
         self._server_block = b""
+        self.answered = 0  # requests answered here (the rest went the usual way)
 
     def answer(
         self, scope: dict[str, Any], *, keep_alive: bool, server_headers: Headers
@@ -98,15 +99,15 @@ class HitFront:
         if admission is None or not admission.admitted:
             return None  # a 429, or a count to read first: the middleware's to do
         # From here on the request is answered here.
+        self.answered += 1
         self._count(answer.kind, "hit")
         status, head, body = hit_head(answer, key, now)
         request_id = request_id_from(_header(scope["headers"], REQUEST_ID))
-        limits = limit_headers(admission, client.limit, self._window, path=path)
         parts = [
             _STATUS_LINES[status],
             self._server_lines(server_headers),
             head,
-            *[b"%s: %s\r\n" % header for header in limits],
+            limit_lines(admission, client.limit, self._window, path=path),
             b"x-request-id: %s\r\n" % request_id.encode("ascii"),
             b"\r\n" if keep_alive else b"connection: close\r\n\r\n",
             body,
@@ -117,8 +118,11 @@ class HitFront:
             self._metrics.observe_request(operation, status, elapsed)
         if self._lines.enabled():
             target = log_target(path, scope["query_string"])
-            entry = (now, "GET", target, status, elapsed * 1000, request_id, operation, "hit")
-            self._lines.add(AccessEntry(*entry, client.identity, 0))
+            milliseconds = elapsed * 1000
+            identity = client.identity
+            self._lines.add(
+                AccessEntry(now, "GET", target, status, milliseconds, request_id, operation, "hit", identity, 0)  # noqa: E501
+            )  # fmt: skip
         return b"".join(parts)
 
     def _server_lines(self, server_headers: Headers) -> bytes:

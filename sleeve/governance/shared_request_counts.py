@@ -34,6 +34,7 @@ from .request_counts import CountedLimiter, Counts, RequestCountsBackend
 __all__ = ["SharedRequestCountsBackend"]
 
 _BATCH = 1000  # clients per sync; the rest wait for the next one
+_CLOSE_WAIT = 2.0  # seconds a sync under way may take to end when closing
 
 
 class SharedRequestCountsBackend(RequestCountsBackend):
@@ -56,6 +57,7 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         self._syncing: asyncio.Task[None] | None = None
         self._one_sync = asyncio.Lock()  # two at once would both send the same counts
         self._first_reads: dict[str, asyncio.Future[None]] = {}
+        self._closing = asyncio.Event()
 
     def limiter(self, name: str, limit: int, window: float) -> RateLimiter:
         return _SharedCountedLimiter(self, name, limit, window)
@@ -102,10 +104,12 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         return admission
 
     async def _keep_syncing(self) -> None:
-        """Sync every interval while some client was asked about within its window."""
-        while self._active:
+        """Sync every interval while some client was asked about within its window (and
+        stop at once when closing, even if a cancellation was lost inside a Redis call)."""
+        while self._active and not self._closing.is_set():
             await self.sync()
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self._interval)
 
     async def sync(self) -> None:
         """Tell the shared totals what this process counted for the clients asked about
@@ -167,10 +171,10 @@ class SharedRequestCountsBackend(RequestCountsBackend):
         return await self._totals.healthy()
 
     async def close(self) -> None:
+        self._closing.set()
         if self._syncing is not None:
             self._syncing.cancel()
-            with contextlib.suppress(BaseException):
-                await self._syncing
+            await asyncio.wait({self._syncing}, timeout=_CLOSE_WAIT)
         with contextlib.suppress(StoreUnavailable):
             await self.sync()  # the last counts, for the other processes
         await self._totals.close()

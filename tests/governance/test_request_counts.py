@@ -209,3 +209,18 @@ async def test_a_process_learns_in_the_background_what_the_others_count(
     await first.close()
     await second.close()
     await connection.close()
+
+
+async def test_a_count_is_decided_at_once_only_where_no_read_must_come_first(
+    two_processes: tuple[SharedRequestCountsBackend, SharedRequestCountsBackend, list[float]],
+) -> None:
+    """The hit front asks without waiting: a client this process has not counted lately
+    needs the totals read first, so the answer is "not now" and nothing is counted."""
+    first, _, _ = two_processes
+    assert first.admit_now("client:a", LIMIT, WINDOW) is None
+    assert first.counts.get("client:a") is None or first.counts.get("client:a").current == 0  # type: ignore[union-attr]
+    assert (await first.limiter("client:a", LIMIT, WINDOW).acquire()).used == 1
+    now = first.admit_now("client:a", LIMIT, WINDOW)
+    assert now is not None and (now.admitted, now.used) == (True, 2)
+    alone = RequestCountsBackend()
+    assert alone.admit_now("client:a", LIMIT, WINDOW).used == 1  # type: ignore[union-attr]
