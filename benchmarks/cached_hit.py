@@ -9,7 +9,12 @@ so that the load generator's one address is never refused (every answer is check
 a 200). Prints requests/s and p99 latency of each, the ratios, and the time sleeve adds to
 an upstream call on a miss (a miss through sleeve against the same call made directly).
 
+``--workers N`` also runs ``sleeve serve --workers N`` (in the same rounds) and prints its
+ratio to one worker. The load generator is not pinned: on a machine with few cores it
+competes with the workers for them, which the figure includes.
+
     python benchmarks/cached_hit.py [--seconds 10] [--connections 32] [--rounds 3]
+                                    [--workers N]
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def clean_environment() -> dict[str, str]:
 
 
 @contextmanager
-def sleeve(discogs_url: str, cache_dir: str) -> Iterator[str]:
+def sleeve(discogs_url: str, cache_dir: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     env = clean_environment() | {
         "SLEEVE_UPSTREAMS__DISCOGS__BASE_URL": discogs_url,
@@ -78,6 +83,7 @@ def sleeve(discogs_url: str, cache_dir: str) -> Iterator[str]:
     }
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "sleeve", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     with process(command, env, f"{url}/_sleeve/health"):
         yield url
 
@@ -201,6 +207,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--misses", type=int, default=100, help="distinct pages for the miss cost")
+    parser.add_argument("--workers", type=int, default=1, help="also sleeve with N workers")
     args = parser.parse_args()
     generator = "wrk" if shutil.which("wrk") else "python (aiohttp)"
     emulator = DiscogsEmulator(rate_limit=10**6, anonymous_rate_limit=10**6)
@@ -215,7 +222,16 @@ def main() -> int:
         assert httpx.get(sleeve_url + PATH).headers["cache-status"].startswith("sleeve; hit")
         upstream_calls = emulator.calls
         urls = {"bare": servers.enter_context(bare(warm.content, directory)), "sleeve": sleeve_url}
-        if shutil.which("nginx"):
+        if args.workers > 1:
+            name = f"sleeve-w{args.workers}"
+            results[name] = []
+            pooled = servers.enter_context(
+                sleeve(discogs_url, f"{directory}/workers", workers=args.workers)
+            )
+            for _ in range(4 * args.workers):  # into each worker's memory (the kernel picks)
+                httpx.get(pooled + PATH)
+            upstream_calls = emulator.calls
+            urls[name] = pooled
             results["nginx"] = []
             urls["nginx"] = servers.enter_context(nginx(discogs_url, directory))
             upstream_calls += 1  # nginx's own first fetch; the rest are its hits
@@ -252,6 +268,9 @@ def report(
         throughput = median("sleeve", 0) / median(baseline, 0)
         p99 = median("sleeve", 1) / median(baseline, 1)
         print(f"  sleeve/{baseline}: throughput {throughput:.2f}x, p99 {p99:.2f}x")
+    for pooled in [name for name in results if name.startswith("sleeve-w")]:
+        throughput = median(pooled, 0) / median("sleeve", 0)
+        print(f"  {pooled}/sleeve (one worker): throughput {throughput:.2f}x")
     if "nginx" not in results:
         print("  (nginx not installed: apt-get install nginx-light for its baseline)")
 

@@ -48,7 +48,7 @@ def as_logging_writes(log_format: str, *, process: bool, entry: AccessEntry) -> 
     handler.emit = records.append  # type: ignore[method-assign]
     logger.addHandler(handler)
     try:
-        LoggingSink().write([entry])
+        LoggingSink().emit(entry)
     finally:
         logger.removeHandler(handler)
     return formatter(log_format, process=process).format(records[0]) + "\n"

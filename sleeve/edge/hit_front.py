@@ -37,7 +37,6 @@ from ..governance.limiter import LimiterBackend
 from ..observability.access_lines import AccessEntry, AccessLines
 from ..observability.metrics import UNROUTED, Metrics
 from ..observability.request_record import request_id_from
-from ..url_space import is_sleeves_own, is_uncounted
 from .access_log import REQUEST_ID, log_target
 from .client_limits import limit_lines
 from .hot_path import DeclaredQueries, fast_key, hit_head
@@ -88,10 +87,12 @@ class HitFront:
         if key is None:
             return None
         now = self._clock()
+        # Only upstream answers served by the answer cache are ever remembered, so a hit is
+        # never one of sleeve's own pages (counted apart) nor an uncounted one.
         answer = self._answers.recall(key, now)
-        path = scope["path"]
-        if answer is None or is_uncounted(path) or is_sleeves_own(path):
+        if answer is None:
             return None
+        path = scope["path"]
         client = self._directory.identify(scope)
         if isinstance(client, Refusal):
             return None
