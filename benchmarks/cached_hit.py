@@ -263,7 +263,7 @@ def report(
         f"{args.rounds} rounds of {args.seconds} s each, medians:"
     )
     for name in results:
-        print(f"  {name:7} {median(name, 0):9.0f} req/s   p99 {median(name, 1):7.2f} ms")
+        print(f"  {name:9} {median(name, 0):9.0f} req/s   p99 {median(name, 1):7.2f} ms")
     for baseline in [name for name in ("bare", "nginx") if name in results]:
         throughput = median("sleeve", 0) / median(baseline, 0)
         p99 = median("sleeve", 1) / median(baseline, 1)
