@@ -265,6 +265,7 @@ async def test_a_large_answer_does_not_stop_the_event_loop(
     with gateway(discogs_url, **settings) as url:
         slowest = 0.0
         async with httpx.AsyncClient(timeout=60) as client:
+            asked = time.monotonic()
             page = asyncio.create_task(client.get(f"{url}/labels/1/releases"))
             while not page.done():
                 started = time.monotonic()
@@ -272,11 +273,15 @@ async def test_a_large_answer_does_not_stop_the_event_loop(
                 slowest = max(slowest, time.monotonic() - started)
                 await asyncio.sleep(0.02)
             answer = await page
+            took = time.monotonic() - asked
     assert answer.status_code == 200
     assert answer.json()["releases"][0]["resource_url"].startswith(url)
     # Decoding 25 MB of JSON holds the interpreter ~0.2 s, twice (check, then render);
-    # rewriting 400,000 URLs on the event loop held it 1.2 s more.
-    assert slowest < 1.0, f"the health waited {slowest:.2f} s behind the answer"
+    # rewriting 400,000 URLs on the event loop held it 1.2 s more. Idle, the page takes
+    # ~5 s and the slowest health ~0.6 s; a busy machine slows both alike, so the bound
+    # grows with the page (on the loop, the health waited over a fifth of it).
+    bound = max(1.0, 0.2 * took)
+    assert slowest < bound, f"the health waited {slowest:.2f} s of the page's {took:.1f} s"
 
 
 # --- item 8: failures that used to be 500s ---------------------------------------------
