@@ -5,6 +5,7 @@ connection, closed when HTTP says so, and counted like any other request."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,9 +79,9 @@ class RawConnection:
         ]
         return head + self._stream.read(int(lengths[0].split(b":")[1]) if lengths else 0)
 
-    def closed(self) -> bool:
-        """Whether the server closed it (nothing more comes within 2 s otherwise)."""
-        self._socket.settimeout(2.0)
+    def closed(self, within: float = 2.0) -> bool:
+        """Whether the server closes it within ``within`` seconds (sending nothing more)."""
+        self._socket.settimeout(within)
         try:
             return self._stream.read(1) == b""
         except TimeoutError:
@@ -250,3 +251,27 @@ def test_the_fronts_limit_lines_are_the_limit_headers(path: str, admission: Admi
         headers = limit_headers(admission, 42, 60.0, path=path, policy=policy)
         lines = b"".join(b"%s: %s\r\n" % header for header in headers)
         assert steady(limit_lines(admission, 42, 60.0, path=path, policy=policy)) == steady(lines)
+
+
+def test_an_idle_connection_is_closed_after_keep_alive_and_a_busy_one_never(
+    discogs: RunningEmulator,
+) -> None:
+    """The keep-alive timer is not re-armed per request (the front answers thousands a
+    second): it looks at the connection's idle time when it fires."""
+    with gateway(discogs.url, server={"keep_alive": 1}) as url:
+        httpx.get(f"{url}/artists/1")
+        httpx.get(f"{url}/artists/1")  # remembered: the front answers the next ones
+        for first in ("/artists/1", "/_sleeve/health"):  # the front's, then the stack's
+            with RawConnection(url) as idle:
+                idle.send(get(url, first))
+                assert idle.answer().startswith(b"HTTP/1.1 200 OK")
+                started = time.monotonic()
+                assert idle.closed(within=5.0), f"still open 5 s after {first}"
+                assert time.monotonic() - started >= 0.9
+        with RawConnection(url) as busy:
+            for n in range(8):  # 3.2 s, never 1 s idle
+                busy.send(get(url, "/artists/1" if n % 2 else "/_sleeve/health"))
+                assert busy.answer().startswith(b"HTTP/1.1 200 OK")
+                time.sleep(0.4)
+            busy.send(get(url, "/artists/1"))
+            assert busy.answer().startswith(b"HTTP/1.1 200 OK")

@@ -77,6 +77,10 @@ class _GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._front, self._trusted = _front_of(self.app)
         self._with_body = False  # the request under way declared a body
         self._answered = False  # ... and was answered by the front
+        # The keep-alive timer likewise: uvicorn cancels it on every read and arms it
+        # again after every answer; here it stays armed and, when it fires, looks at how
+        # long the connection has been idle (None: a request is under way).
+        self._idle_since: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -84,11 +88,49 @@ class _GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if not self._refused:
+            self._idle_since = None
             super().data_received(data)
+
+    def _unset_keepalive_if_required(self) -> None:
+        """Left armed (see ``_idle_since``); :meth:`connection_lost` cancels it."""
+
+    def on_response_complete(self) -> None:
+        """uvicorn's own, but for the keep-alive timer, which is armed only if it is not."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._idle_from_now()
+
+    def timeout_keep_alive_handler(self) -> None:
+        self.timeout_keep_alive_task = None
+        if self._idle_since is None:
+            return  # a request under way: its answer arms the timer again
+        left = self._idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                left, self.timeout_keep_alive_handler
+            )
+        else:
+            super().timeout_keep_alive_handler()
+
+    def _idle_from_now(self) -> None:
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -158,10 +200,7 @@ class _GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not keep_alive:
             self.transport.close()
         else:
-            self._unset_keepalive_if_required()
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive, self.timeout_keep_alive_handler
-            )
+            self._idle_from_now()
         return True
 
     def _front_scope(self, http_version: str) -> dict[str, Any]:
