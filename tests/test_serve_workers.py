@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 LIMIT, WINDOW = 5, 3.0  # Discogs allows 5 calls in any 3 s
 KEY, KEY_LIMIT = "k-workers", 4
+CLIENT_WINDOW = 3600  # an hour: a run of a few seconds rarely has to wait for a fresh one
 ACCESS = re.compile(r'\[(\d+)\] sleeve\.access: "GET (\S+)" (\d{3})')
 
 
@@ -74,6 +75,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
                 "SLEEVE_IMAGES__PATH": str(directory / "images"),
                 "SLEEVE_ACOUSTICBRAINZ__PATH": str(directory / "acousticbrainz.db"),
                 "SLEEVE_CLIENTS__ANONYMOUS_LIMIT": "1000000",
+                "SLEEVE_CLIENTS__WINDOW": str(CLIENT_WINDOW),
                 "SLEEVE_CLIENTS__KEYS": json.dumps(
                     [{"name": "t", "sha256": key_digest(KEY), "limit": KEY_LIMIT}]
                 ),
@@ -194,10 +196,10 @@ def test_a_client_is_counted_across_workers_within_a_sync(workers: Workers) -> N
     reach, and never more than a sync's lag beyond: the workers count each request in
     memory (nothing but arithmetic) and add their counts up in a shared file every half
     second, so a worker may not yet know the other's latest request. Once refused, the
-    key stays refused everywhere until its window rolls on: windows are minutes of the
+    key stays refused everywhere until its window rolls on: windows are aligned on the
     wall clock, so the run starts early enough in one to end inside it."""
     path = "/artists/2"
-    start_early_in_window(needed=3 * KEY_LIMIT * 1.1 + 10)  # the spacing, and room for slow ones
+    start_early_in_window(needed=3 * KEY_LIMIT * 1.1 + 10, window=CLIENT_WINDOW)
     answers = []
     for _ in range(3 * KEY_LIMIT):  # one at a time, two syncs apart (room for a slow one)
         answers.append(fresh_get(f"{workers.url}{path}", **{"X-Sleeve-Key": KEY}))

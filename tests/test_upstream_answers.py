@@ -278,9 +278,10 @@ async def test_a_large_answer_does_not_stop_the_event_loop(
     assert answer.json()["releases"][0]["resource_url"].startswith(url)
     # Decoding 25 MB of JSON holds the interpreter ~0.2 s, twice (check, then render);
     # rewriting 400,000 URLs on the event loop held it 1.2 s more. Idle, the page takes
-    # ~5 s and the slowest health ~0.6 s; a busy machine slows both alike, so the bound
-    # grows with the page (on the loop, the health waited over a fifth of it).
-    bound = max(1.0, 0.2 * took)
+    # ~5 s and the slowest health 0.5-1.0 s (more late in the suite, with other servers'
+    # threads about); on the loop it waited 1.4 s or more. A busy machine slows the page
+    # and the health alike, so the bound grows with the page.
+    bound = max(1.2, 0.25 * took)
     assert slowest < bound, f"the health waited {slowest:.2f} s of the page's {took:.1f} s"
 
 
