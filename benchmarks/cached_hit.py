@@ -232,6 +232,7 @@ def main() -> int:
                 httpx.get(pooled + PATH)
             upstream_calls = emulator.calls
             urls[name] = pooled
+        if shutil.which("nginx"):
             results["nginx"] = []
             urls["nginx"] = servers.enter_context(nginx(discogs_url, directory))
             upstream_calls += 1  # nginx's own first fetch; the rest are its hits
