@@ -119,10 +119,11 @@ class HitFront:
             self._metrics.observe_request(operation, status, elapsed)
         if self._lines.enabled():
             target = log_target(path, scope["query_string"])
-            milliseconds = elapsed * 1000
-            identity = client.identity
             self._lines.add(
-                AccessEntry(now, "GET", target, status, milliseconds, request_id, operation, "hit", identity, 0)  # noqa: E501
+                AccessEntry(
+                    now, "GET", target, status, elapsed * 1000, request_id, operation, "hit",
+                    client.identity, 0,
+                )
             )  # fmt: skip
         return b"".join(parts)
 
