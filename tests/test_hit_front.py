@@ -97,6 +97,13 @@ def raw_exchange(url: str, request: bytes, *, answers: int) -> tuple[list[bytes]
         return got, connection.closed()
 
 
+def remember(url: str, path: str) -> None:
+    """Ask twice: the miss stores the answer, the hit from the stack remembers it, and
+    the front answers the next."""
+    for _ in range(2):
+        httpx.get(url + path)
+
+
 def get(url: str, path: str, *, version: str = "1.1", **headers: str) -> bytes:
     """A request as httpx would send it to ``url`` (the same Host and Accept: the same
     fast key)."""
@@ -148,8 +155,7 @@ def test_pipelined_requests_are_answered_in_order_even_behind_a_miss(
 ) -> None:
     """A hit pipelined behind a miss must wait for it: answers go in request order."""
     url, app = fronted
-    httpx.get(f"{url}/artists/3")
-    httpx.get(f"{url}/artists/3")  # remembered now
+    remember(url, "/artists/3")
     before = app.hit_front.answered
     pipelined = (
         get(url, "/artists/3")
@@ -168,8 +174,7 @@ def test_a_hit_over_http_1_0_or_with_connection_close_closes_the_connection(
     fronted: tuple[str, Any],
 ) -> None:
     url, app = fronted
-    httpx.get(f"{url}/artists/4")
-    httpx.get(f"{url}/artists/4")
+    remember(url, "/artists/4")
     for request in (
         get(url, "/artists/4", version="1.0"),
         get(url, "/artists/4", Connection="close"),
@@ -186,8 +191,7 @@ def test_a_get_with_a_body_goes_the_usual_way_and_the_connection_stays_sound(
     fronted: tuple[str, Any],
 ) -> None:
     url, app = fronted
-    httpx.get(f"{url}/artists/5")
-    httpx.get(f"{url}/artists/5")
+    remember(url, "/artists/5")
     before = app.hit_front.answered
     with RawConnection(url) as connection:
         connection.send(get(url, "/artists/5", **{"Content-Length": "2"}) + b"{}")
@@ -259,8 +263,7 @@ def test_an_idle_connection_is_closed_after_keep_alive_and_a_busy_one_never(
     """The keep-alive timer is not re-armed per request (the front answers thousands a
     second): it looks at the connection's idle time when it fires."""
     with gateway(discogs.url, server={"keep_alive": 1}) as url:
-        httpx.get(f"{url}/artists/1")
-        httpx.get(f"{url}/artists/1")  # remembered: the front answers the next ones
+        remember(url, "/artists/1")
         for first in ("/artists/1", "/_sleeve/health"):  # the front's, then the stack's
             with RawConnection(url) as idle:
                 idle.send(get(url, first))

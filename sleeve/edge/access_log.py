@@ -32,7 +32,7 @@ from ..observability.access_lines import AccessEntry, AccessLines
 from ..observability.metrics import UNROUTED, Metrics
 from ..observability.request_record import RequestRecord, open_record, request_id_from
 
-__all__ = ["REDACTED", "AccessLogMiddleware", "log_target", "redacted_query"]
+__all__ = ["REDACTED", "AccessLogMiddleware", "log_target", "redacted_query", "request_id_of"]
 
 REDACTED = "***"
 REQUEST_ID = b"x-request-id"
@@ -62,6 +62,11 @@ def log_target(path: str, query_string: bytes) -> str:
     return f"{path}?{query}"
 
 
+def request_id_of(scope: Scope) -> str:
+    """The request's id: its sane ``X-Request-Id``, else a new one."""
+    return request_id_from(_header(scope, REQUEST_ID))
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, lines: AccessLines, metrics: Metrics | None = None) -> None:
         self.app = app
@@ -73,7 +78,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        record = open_record(request_id_from(_header(scope, REQUEST_ID)))
+        record = open_record(request_id_of(scope))
         echoed = (REQUEST_ID, record.id.encode("ascii"))
         status = 500
 

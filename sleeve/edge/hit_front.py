@@ -36,8 +36,7 @@ from ..governance.clients import ClientDirectory, Refusal
 from ..governance.limiter import LimiterBackend
 from ..observability.access_lines import AccessEntry, AccessLines
 from ..observability.metrics import UNROUTED, Metrics
-from ..observability.request_record import request_id_from
-from .access_log import REQUEST_ID, log_target
+from .access_log import log_target, request_id_of
 from .client_limits import limit_lines
 from .hot_path import DeclaredQueries, fast_key, hit_head
 
@@ -103,7 +102,7 @@ class HitFront:
         self.answered += 1
         self._count(answer.kind, "hit")
         status, head, body = hit_head(answer, key, now)
-        request_id = request_id_from(_header(scope["headers"], REQUEST_ID))
+        request_id = request_id_of(scope)
         parts = [
             _STATUS_LINES[status],
             self._server_lines(server_headers),
@@ -134,10 +133,3 @@ class HitFront:
             self._server_headers = server_headers
             self._server_block = b"".join(b"%s: %s\r\n" % header for header in server_headers)
         return self._server_block
-
-
-def _header(headers: Headers, wanted: bytes) -> bytes | None:
-    for name, value in headers:
-        if name == wanted:
-            return value
-    return None

@@ -158,12 +158,7 @@ class StreamSink:
         self._writer.join(timeout=2.0)
 
     def line(self, entry: AccessEntry) -> str:
-        created = entry.created
-        second = int(created)
-        if second != self._second:
-            self._second = second
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        stamp = f"{self._stamp},{int((created - second) * 1000):03d}"
+        stamp = self._timestamp(entry.created)
         if not self._json:
             return f"{stamp} INFO {self._process}sleeve.access: {message_of(entry)}\n"
         head: dict[str, object] = {
