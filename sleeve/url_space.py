@@ -15,6 +15,8 @@ Discogs. (``/images/…`` neither: a miss there spends Discogs' image budget.)
 
 from __future__ import annotations
 
+import functools
+
 __all__ = ["UPSTREAMS", "is_sleeves_own", "is_uncounted", "upstream_of"]
 
 #: upstream → (path prefixes, exact paths). Order matters: first match wins.
@@ -29,6 +31,7 @@ DEFAULT = "discogs"
 UPSTREAMS: tuple[str, ...] = (*(upstream for upstream, _, _ in _CLAIMS), DEFAULT)
 
 
+@functools.lru_cache(maxsize=8192)  # asked on every request: repeats cost a dict look-up
 def upstream_of(path: str) -> str:
     """The upstream whose path ``path`` is (``/releases/1`` is Discogs', ``/release/1``
     the Cover Art Archive's)."""

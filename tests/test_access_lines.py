@@ -136,11 +136,12 @@ async def test_lines_wait_at_most_a_flush_interval_or_a_full_batch() -> None:
             break
     assert stream.getvalue().count("\n") == 1
     for _ in range(MAX_BATCH):
-        lines.add(ENTRY)  # the batch is cut at once, not at the next interval
+        lines.add(ENTRY)  # formatted at once, in one batch, and handed on at the interval
+    assert sink._held_lines == MAX_BATCH
     for _ in range(100):
+        await asyncio.sleep(access_lines.FLUSH_EVERY)
         if stream.getvalue().count("\n") == 1 + MAX_BATCH:
             break
-        time.sleep(0.05)  # the writer thread's, not the loop's
     assert stream.getvalue().count("\n") == 1 + MAX_BATCH
     lines.close()
 

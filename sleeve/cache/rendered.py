@@ -6,7 +6,14 @@ at sleeve) are remembered under the request's *fast key*, which the edge's fast 
 in the request's scope; an identical repeat is then answered from here without running
 routing, validation, the handler or the rendering again. An answer is kept only while it
 is fresh, and never longer than ``max_age`` seconds, so a purge or a refresh made by
-another process shows within that.
+another process shows within that (plus the time the re-check below takes).
+
+When an answer reaches its ``max_age``, one request re-checks it: that request goes the
+usual way (the store, the handler) and its answer replaces the remembered one, while the
+requests that arrive meanwhile are still answered from memory, for at most another
+``max_age`` and never past the answer's freshness. Without this, every request arriving
+in the instant after the deadline would take the long way together, a stall seen in the
+99th percentile every ``max_age`` seconds.
 """
 
 from __future__ import annotations
@@ -58,7 +65,8 @@ class RenderedAnswers:
     def __init__(
         self, *, max_bytes: int = 64 << 20, max_entries: int = 20_000, max_age: float = 5.0
     ) -> None:
-        self._entries: OrderedDict[Hashable, tuple[RenderedAnswer, int]] = OrderedDict()
+        # key → (answer, its cost, whether a request is re-checking it)
+        self._entries: OrderedDict[Hashable, tuple[RenderedAnswer, int, bool]] = OrderedDict()
         self._max_bytes = max_bytes
         self._max_entries = max_entries
         self._bytes = 0
@@ -72,21 +80,28 @@ class RenderedAnswers:
     def remember(self, key: Hashable, answer: RenderedAnswer, now: float) -> None:
         self._forget(key)
         cost = _cost(key, answer)
-        self._entries[key] = (answer, cost)
+        self._entries[key] = (answer, cost, False)
         self._bytes += cost
         self._sweep(now)
         while self._bytes > self._max_bytes or len(self._entries) > self._max_entries:
             self._forget(next(iter(self._entries)))
 
     def recall(self, key: Hashable, now: float) -> RenderedAnswer | None:
+        """The answer under ``key``; ``None`` when there is none, or for the one request
+        that re-checks an answer past its ``serve_until`` (the others get the answer)."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if now >= entry[0].serve_until:
-            self._forget(key)
-            return None
+        answer = entry[0]
+        if now >= answer.serve_until:
+            if now >= min(answer.fresh_until, answer.serve_until + self.max_age):
+                self._forget(key)
+                return None
+            if not entry[2]:  # this request re-checks; its answer will replace this one
+                self._entries[key] = (answer, entry[1], True)
+                return None
         self._entries.move_to_end(key)
-        return entry[0]
+        return answer
 
     def clear(self) -> None:
         self._entries.clear()
@@ -94,7 +109,8 @@ class RenderedAnswers:
 
     def _sweep(self, now: float) -> None:
         for key in [key for key, _ in zip(self._entries, range(_SWEEP), strict=False)]:
-            if self._entries[key][0].serve_until <= now:
+            answer = self._entries[key][0]
+            if min(answer.fresh_until, answer.serve_until + self.max_age) <= now:
                 self._forget(key)
 
     def _forget(self, key: Hashable) -> None:

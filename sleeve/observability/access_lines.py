@@ -2,20 +2,23 @@
 
 A ``logging`` record per request (a LogRecord made, a caller looked up, a format applied,
 a handler locked and flushed) costs a cached hit more than the hit itself. Here a request
-leaves a tuple of its fields (:class:`AccessEntry`) and at most :data:`FLUSH_EVERY`
-seconds later a batch of them becomes lines, formatted in one go (a tight loop costs a
-fraction of the same lines made one by one between requests, whose network work keeps
-evicting the formatting code from the processor's caches; a batch is cut at
-:data:`MAX_BATCH`, so that no batch delays the requests behind it by more than a fraction
-of a millisecond) and written at once. Where they go is :func:`access_sink`'s choice,
-made once, when the app is built:
+leaves a tuple of its fields (:class:`AccessEntry`); every :data:`MAX_BATCH` entries
+become lines, formatted in one go (a tight loop costs a fraction of the same lines made
+one by one between requests, whose network work keeps evicting the formatting code from
+the processor's caches; the cut at :data:`MAX_BATCH` keeps any batch from delaying the
+requests behind it by more than a tenth of a millisecond), and every :data:`FLUSH_EVERY`
+seconds what was formatted is handed on in one piece. Where it goes is
+:func:`access_sink`'s choice, made once, when the app is built:
 
 * under ``sleeve serve`` the root logger holds only sleeve's own handler
   (:func:`sleeve.observability.logs.configure_logging`): :class:`StreamSink` formats the
-  lines exactly as that handler would (text or JSON) and a thread writes each batch, so a
-  slow standard error (a pipe to a busy collector) never stalls the event loop. If that
-  thread falls behind by :data:`MAX_QUEUED` batches, batches are dropped and counted, and
-  the next line written says how many were lost.
+  lines exactly as that handler would (text or JSON) and a thread writes them, so a
+  slow standard error (a pipe to a busy collector) never stalls the event loop. The
+  thread is handed text a few times a second, not per batch: each hand-over passes the
+  interpreter lock back and forth, and done hundreds of times a second under load those
+  passes alone cost a tenth of the throughput and widen the latency tail. If that
+  thread falls behind by :data:`MAX_QUEUED` hand-overs, they are dropped and counted, and
+  the next line written says how many lines were lost.
 * anywhere else (the app embedded in another server, or under a test's log capture),
   :class:`LoggingSink` hands each line to the ``sleeve.access`` logger at once, as
   before, so the logging configuration in place decides.
@@ -49,9 +52,10 @@ __all__ = [
 
 logger = logging.getLogger("sleeve.access")
 
-FLUSH_EVERY = 0.05  # seconds a line may wait; a batch is also cut at MAX_BATCH lines
-MAX_BATCH = 128
-MAX_QUEUED = 64  # batches the writer thread may be behind before batches are dropped
+FLUSH_EVERY = 0.05  # seconds a line may wait before it is handed to the writer
+MAX_BATCH = 128  # entries formatted in one go
+MAX_HELD = 256 << 10  # characters of formatted lines that are handed on early
+MAX_QUEUED = 64  # hand-overs the writer thread may be behind before they are dropped
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -130,27 +134,50 @@ class StreamSink:
         self._pid = os.getpid() if process else None
         self._second = -1
         self._stamp = ""
-        self._queue: queue.Queue[str | None] = queue.Queue(MAX_QUEUED)
+        self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue(MAX_QUEUED)
+        self._held: list[str] = []  # formatted, not yet handed to the writer
+        self._held_lines = 0
+        self._held_size = 0
         self._dropped = 0
         self._writer = threading.Thread(target=self._write_forever, name="sleeve-access-log")
         self._writer.daemon = True  # a stuck standard error must not hold the exit
         self._writer.start()
 
     def write(self, entries: list[AccessEntry]) -> None:
-        """Hand the lines of ``entries`` to the writer thread, or count them lost."""
+        """Format ``entries`` and hand everything held to the writer thread."""
+        self.format(entries)
+        self.send()
+
+    def format(self, entries: list[AccessEntry]) -> None:
+        """Make the lines of ``entries`` and hold them; handed on early past
+        :data:`MAX_HELD` characters, so that what is held stays bounded."""
         line = self.line
         text = "".join([line(entry) for entry in entries])
+        self._held.append(text)
+        self._held_lines += len(entries)
+        self._held_size += len(text)
+        if self._held_size > MAX_HELD:
+            self.send()
+
+    def send(self) -> None:
+        """Hand the held lines to the writer thread, or count them lost."""
+        if not self._held:
+            return
+        text, lines = "".join(self._held), self._held_lines
+        self._held, self._held_lines, self._held_size = [], 0, 0
         if self._dropped:
             text = self._dropped_line(time.time()) + text
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait((text, lines))
         except queue.Full:
-            self._dropped += len(entries)
+            self._dropped += lines
         else:
             self._dropped = 0
 
     def close(self) -> None:
-        """Write what is queued, then stop the thread (bounded: a stuck stream is left)."""
+        """Write what is held and queued, then stop the thread (bounded: a stuck stream
+        is left)."""
+        self.send()
         try:
             self._queue.put(None, timeout=1.0)
         except queue.Full:
@@ -190,7 +217,8 @@ class StreamSink:
 
     def _write_forever(self) -> None:
         handler = self._handler
-        while (text := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            text = item[0]
             handler.acquire()
             try:
                 handler.stream.write(text)
@@ -242,8 +270,9 @@ class AccessLines:
         pending = self._pending
         pending.append(entry)
         if len(pending) >= MAX_BATCH:
-            self.flush()
-        elif not self._flush_scheduled:
+            self._pending = []
+            sink.format(pending)
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             try:
                 asyncio.get_running_loop().call_later(FLUSH_EVERY, self._scheduled_flush)
@@ -252,8 +281,9 @@ class AccessLines:
                 self.flush()
 
     def flush(self) -> None:
+        """Every line so far to the writer."""
         entries, self._pending = self._pending, []
-        if entries and isinstance(self._sink, StreamSink):
+        if isinstance(self._sink, StreamSink):
             self._sink.write(entries)
 
     def close(self) -> None:

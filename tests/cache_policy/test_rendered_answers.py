@@ -74,3 +74,35 @@ def test_nothing_is_recalled_past_its_serve_until() -> None:
     answers.remember(key("a"), answer(10, serve_until=5), now=0)
     assert answers.recall(key("a"), now=4.9) is not None
     assert answers.recall(key("a"), now=5) is None
+
+
+def lasting(serve_until: float, fresh_until: float) -> RenderedAnswer:
+    kind = Kind("discogs", "release")
+    return RenderedAnswer(b"x", HEADERS, '"e"', 0.0, fresh_until, serve_until, kind)
+
+
+def test_one_request_rechecks_an_answer_past_its_serve_until_the_rest_are_answered() -> None:
+    answers = RenderedAnswers(max_age=5)
+    answers.remember(key("a"), lasting(serve_until=5, fresh_until=100), now=0)
+    assert answers.recall(key("a"), now=5) is None  # this one goes the usual way
+    assert answers.recall(key("a"), now=5.1) is not None  # meanwhile, from memory
+    assert answers.recall(key("a"), now=9.9) is not None
+    assert answers.recall(key("a"), now=10) is None  # the re-check never came back: gone
+    assert answers.size == (0, 0)
+
+
+def test_the_recheck_s_answer_replaces_the_old_one() -> None:
+    answers = RenderedAnswers(max_age=5)
+    answers.remember(key("a"), lasting(serve_until=5, fresh_until=100), now=0)
+    assert answers.recall(key("a"), now=6) is None
+    answers.remember(key("a"), lasting(serve_until=11, fresh_until=100), now=6)
+    assert answers.recall(key("a"), now=10.5) is not None
+    assert answers.recall(key("a"), now=11) is None  # the new one's turn to be re-checked
+
+
+def test_no_answer_is_recalled_past_its_freshness_even_while_rechecked() -> None:
+    answers = RenderedAnswers(max_age=5)
+    answers.remember(key("a"), lasting(serve_until=5, fresh_until=7), now=0)
+    assert answers.recall(key("a"), now=5) is None
+    assert answers.recall(key("a"), now=6.9) is not None
+    assert answers.recall(key("a"), now=7) is None
