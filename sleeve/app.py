@@ -34,6 +34,7 @@ from .adapters.acousticbrainz import AcousticBrainzAdapter
 from .adapters.coverart import CoverArtAdapter
 from .adapters.discogs import DiscogsAdapter, DiscogsCredentials
 from .adapters.http import Adapter, HttpClient
+from .adapters.itunes import ITunesAdapter
 from .adapters.musicbrainz import MusicBrainzAdapter
 from .backends.redis import RedisConnection
 from .cache.answer_cache import AnswerCache
@@ -70,12 +71,14 @@ from .handlers.docs import DocsHandlers
 from .handlers.gateway import GatewayHandlers
 from .handlers.image_stats import ImageStatsHandlers
 from .handlers.images import ImageHandlers
+from .handlers.itunes import ITunesHandlers
 from .handlers.links import LinkHandlers
 from .handlers.meta import MetaHandlers
 from .handlers.musicbrainz import MusicBrainzHandlers
 from .handlers.observability import ObservabilityHandlers
 from .images.fetching import HostAllowList
 from .images.store import ImageStore
+from .itunes.service import ITunesService
 from .musicbrainz.links import MusicBrainzLinks
 from .musicbrainz.service import MusicBrainzService
 from .observability.access_lines import AccessLines
@@ -333,6 +336,7 @@ class Services:
     cover_art: CoverArtService
     acousticbrainz: AcousticBrainzService
     archive: FeatureStore
+    itunes: ITunesService
 
 
 def build_services(settings: Settings, shared: Shared) -> Services:
@@ -396,6 +400,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             archive, fetch_missing=_acousticbrainz_upstream(settings, shared)
         ),
         archive=archive,
+        itunes=_itunes(settings, shared),
     )
 
 
@@ -477,6 +482,32 @@ def _discogs_images(
     )
 
 
+def _itunes(settings: Settings, shared: Shared) -> ITunesService:
+    """Apple's Search API within its ~20 calls a minute (its 403 past that is a 429 to the
+    gate: see the adapter), and its artwork CDN within a gate of its own."""
+    config = settings.upstreams.itunes
+    watch = shared.metrics.watch("iTunes")
+    artwork = UpstreamGate(
+        "iTunes artwork",
+        shared.upstream_limits.limiter("images:itunes", config.artwork_rate_limit, 1.0),
+        max_wait=min(config.max_wait, 5.0),
+        breaker=_breaker(config),
+        retry=RetryPolicy(max_attempts=config.attempts),
+        hold=config.timeout + 1.0,
+        watch=shared.metrics.watch("iTunes artwork"),
+    )
+    return ITunesService(
+        _adapter(ITunesAdapter, shared.http, config),
+        ProxiedUpstream(
+            shared.cache, upstream_gate("iTunes", config, shared.upstream_limits, watch=watch)
+        ),
+        ProxiedUpstream(shared.cache, artwork),
+        shared.images,
+        allowed_hosts=HostAllowList(settings.images.allowed_hosts),
+        public=shared.public,
+    )
+
+
 def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing | None:
     """Misses to a self-hosted AcousticBrainz server, when one is configured."""
     config = settings.upstreams.acousticbrainz
@@ -543,6 +574,7 @@ def build_handlers(
         ),
         LinkHandlers(services.links, public=shared.public),
         AcousticBrainzHandlers(services.acousticbrainz),
+        ITunesHandlers(services.itunes, shared.images),
         MetaHandlers(contract.raw),
         DocsHandlers(DocsAssets()),
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),

@@ -41,6 +41,7 @@ from . import __url__, __version__
 from .backends.urls import masked_url
 from .coverart import kinds as coverart_kinds
 from .discogs import kinds as discogs_kinds
+from .itunes import kinds as itunes_kinds
 from .musicbrainz import kinds as musicbrainz_kinds
 from .settings_env import EnvironmentSource, EnvValueError
 
@@ -194,6 +195,7 @@ class TtlSettings(_Section):
     discogs: dict[str, float] = _lifetimes(discogs_kinds.DEFAULT_TTLS)
     musicbrainz: dict[str, float] = _lifetimes(musicbrainz_kinds.DEFAULT_TTLS)
     coverartarchive: dict[str, float] = _lifetimes(coverart_kinds.DEFAULT_TTLS)
+    itunes: dict[str, float] = _lifetimes(itunes_kinds.DEFAULT_TTLS)
 
     @model_validator(mode="before")
     @classmethod
@@ -205,12 +207,12 @@ class TtlSettings(_Section):
             if flat:
                 raise ValueError(
                     f"lifetimes are per upstream: write cache.ttls.discogs.{flat[0]} "
-                    "(or musicbrainz, coverartarchive) instead of cache.ttls."
+                    "(or musicbrainz, coverartarchive, itunes) instead of cache.ttls."
                     f"{flat[0]}"
                 )
         return values
 
-    @field_validator("discogs", "musicbrainz", "coverartarchive", mode="after")
+    @field_validator("discogs", "musicbrainz", "coverartarchive", "itunes", mode="after")
     @classmethod
     def _known_kinds(cls, given: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         defaults = _DEFAULT_LIFETIMES[info.field_name or ""]
@@ -233,6 +235,7 @@ class TtlSettings(_Section):
             discogs_kinds.UPSTREAM: self.discogs,
             musicbrainz_kinds.UPSTREAM: self.musicbrainz,
             coverart_kinds.UPSTREAM: self.coverartarchive,
+            itunes_kinds.UPSTREAM: self.itunes,
         }
 
 
@@ -240,6 +243,7 @@ _DEFAULT_LIFETIMES: dict[str, Mapping[str, float]] = {
     "discogs": discogs_kinds.DEFAULT_TTLS,
     "musicbrainz": musicbrainz_kinds.DEFAULT_TTLS,
     "coverartarchive": coverart_kinds.DEFAULT_TTLS,
+    "itunes": itunes_kinds.DEFAULT_TTLS,
 }
 
 
@@ -309,10 +313,23 @@ class AcousticBrainzUpstreamSettings(SelfHostedSettings):
     window: float = Field(10.0, gt=0)
 
 
+class ITunesSettings(UpstreamSettings):
+    """Apple's Search API: about 20 calls a minute per address, a 403 past it."""
+
+    base_url: AnyHttpUrl = AnyHttpUrl("https://itunes.apple.com")
+    rate_limit: int = Field(20, ge=1, description="Calls per window (about 20/min on Apple's).")
+    window: float = Field(60, gt=0)
+    window_margin: float = Field(0.5, ge=0)
+    artwork_rate_limit: int = Field(
+        10, ge=1, description="Artwork fetches from Apple's image CDN per second."
+    )
+
+
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = Field(default_factory=DiscogsSettings)
     musicbrainz: MusicBrainzSettings = Field(default_factory=MusicBrainzSettings)
     coverartarchive: CoverArtArchiveSettings = Field(default_factory=CoverArtArchiveSettings)
+    itunes: ITunesSettings = Field(default_factory=ITunesSettings)
     acousticbrainz: AcousticBrainzUpstreamSettings = Field(
         default_factory=AcousticBrainzUpstreamSettings
     )
@@ -342,6 +359,7 @@ class ImagesSettings(_Section):
         default_factory=lambda: [
             *("i.discogs.com", "img.discogs.com", "s.discogs.com"),
             *("coverartarchive.org", "archive.org", ".archive.org"),
+            ".mzstatic.com",  # iTunes artwork
         ],
         description="The only hosts images are fetched from (host, host:port, or .domain for "
         "every host under domain).",

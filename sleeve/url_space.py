@@ -24,6 +24,7 @@ _CLAIMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("musicbrainz", ("/ws/2/",), ("/ws/2",)),
     ("coverartarchive", ("/release/", "/release-group/"), ("/release", "/release-group")),
     ("acousticbrainz", ("/api/v1/",), ("/api/v1",)),
+    ("itunes", ("/itunes/",), ("/search", "/lookup")),
 )
 DEFAULT = "discogs"
 

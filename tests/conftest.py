@@ -12,6 +12,7 @@ import pytest
 
 from sleeve.emulators.coverart import CoverArtEmulator
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
+from sleeve.emulators.itunes import ITunesEmulator
 from sleeve.emulators.musicbrainz import MusicBrainzEmulator
 from tests.servers import gateway
 
@@ -72,6 +73,20 @@ def coverart() -> Iterator[RunningCoverArt]:
         yield RunningCoverArt(emulator, url)
 
 
+@dataclass(frozen=True)
+class RunningITunes:
+    emulator: ITunesEmulator
+    url: str
+
+
+@pytest.fixture(scope="session")
+def itunes_upstream() -> Iterator[RunningITunes]:
+    """An iTunes emulator whose own limit is far above what the suite sends."""
+    emulator = ITunesEmulator(rate_limit=1_000_000)
+    with EmulatorThread(emulator) as url:
+        yield RunningITunes(emulator, url)
+
+
 def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverArt) -> dict:
     """Gateway settings pointing MusicBrainz and the Cover Art Archive at the emulators."""
     return {
@@ -90,7 +105,7 @@ def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverA
 @pytest.fixture(autouse=True)
 def _fresh_upstream_and_cache(request: pytest.FixtureRequest) -> None:
     """Each test starts with emulators that counted nothing and an empty gateway cache."""
-    for name in ("discogs", "musicbrainz", "coverart"):
+    for name in ("discogs", "musicbrainz", "coverart", "itunes_upstream"):
         if name in request.fixturenames:
             request.getfixturevalue(name).emulator.reset()
     if "gateway_url" in request.fixturenames:
@@ -112,11 +127,14 @@ def gateway_url(
     discogs: RunningEmulator,
     musicbrainz: RunningMusicBrainz,
     coverart: RunningCoverArt,
+    itunes_upstream: RunningITunes,
     gateway_cache: pathlib.Path,
 ) -> Iterator[str]:
     """A gateway in front of the session's emulators, validating its own answers."""
     settings = metabrainz_settings(musicbrainz, coverart)
     settings["images"]["require_key"] = True  # as shipped
+    settings["upstreams"]["itunes"] = {"base_url": itunes_upstream.url, "rate_limit": 1_000_000}
+    settings["images"]["allowed_hosts"].append(itunes_upstream.url.removeprefix("http://"))
     with gateway(
         discogs.url,
         cache={"path": str(gateway_cache)},

@@ -68,6 +68,7 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
             # Never the real services: a closed port, unless a test brings an emulator.
             "musicbrainz": {"base_url": f"{CLOSED}/ws/2", "rate_limit": 1_000_000},
             "coverartarchive": {"base_url": CLOSED, "rate_limit": 1_000_000},
+            "itunes": {"base_url": CLOSED, "rate_limit": 1_000_000},
         },
         "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }

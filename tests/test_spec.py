@@ -23,6 +23,7 @@ from sleeve.handlers.docs import DocsHandlers
 from sleeve.handlers.gateway import GatewayHandlers
 from sleeve.handlers.image_stats import ImageStatsHandlers
 from sleeve.handlers.images import ImageHandlers
+from sleeve.handlers.itunes import ITunesHandlers
 from sleeve.handlers.links import LinkHandlers
 from sleeve.handlers.meta import MetaHandlers
 from sleeve.handlers.musicbrainz import MusicBrainzHandlers
@@ -54,6 +55,7 @@ HANDLERS = (
     GatewayHandlers,
     ImageHandlers,
     ImageStatsHandlers,
+    ITunesHandlers,
     ObservabilityHandlers,
 )
 PROXIED = {"Database", "Service", "MusicBrainz", "Links"}

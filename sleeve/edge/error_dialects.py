@@ -3,7 +3,8 @@
 Clients of each upstream already parse that upstream's errors, so sleeve answers in
 kind: Discogs and AcousticBrainz clients get ``{"message": …}``; MusicBrainz clients get
 ``{"error": …, "help": …}`` or its XML form (whichever representation they asked for);
-Cover Art Archive clients get a line of plain text, as the archive sends. Whose path it
+Cover Art Archive clients get a line of plain text, as the archive sends; iTunes clients
+get Apple's ``{"errorMessage": …}``. Whose path it
 is comes from :mod:`sleeve.url_space`.
 """
 
@@ -36,6 +37,8 @@ def render_error(
         return musicbrainz_xml_error(message), "application/xml; charset=utf-8"
     if upstream == "coverartarchive":
         return message.encode(), "text/plain; charset=utf-8"
+    if upstream == "itunes":
+        return json.dumps({"errorMessage": message}).encode(), "application/json"
     return json.dumps({"message": message}).encode(), "application/json"
 
 
