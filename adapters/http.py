@@ -184,10 +184,45 @@ class HttpClient:
             raise UpstreamGarbage(upstream, f"{upstream} pointed at an unusable URL.") from None
         if len(target.raw_path_qs) > max_target:
             raise RequestTooLong(upstream, len(target.raw_path_qs), max_target)
+        return await self._exchange(upstream, "GET", target, headers, timeout, max_bytes)
+
+    async def post_form(
+        self,
+        upstream: str,
+        url: str,
+        *,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        max_bytes: int = 1 << 20,
+    ) -> UpstreamResponse:
+        """POST ``form`` (``application/x-www-form-urlencoded``) to ``url``: an OAuth token
+        endpoint's request. Failures as :meth:`get`'s."""
+        if self._session is None:
+            raise UpstreamUnreachable(upstream, "sleeve is not started: no HTTP session")
+        try:
+            target = yarl.URL(url)
+        except (ValueError, TypeError):
+            raise UpstreamGarbage(upstream, f"{upstream}'s URL is unusable.") from None
+        return await self._exchange(
+            upstream, "POST", target, headers, timeout, max_bytes, data=dict(form)
+        )
+
+    async def _exchange(
+        self,
+        upstream: str,
+        method: str,
+        target: yarl.URL,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        max_bytes: int,
+        data: dict[str, str] | None = None,
+    ) -> UpstreamResponse:
+        assert self._session is not None
         host = target.host
         try:
-            async with self._session.get(
-                target, headers=headers, timeout=timeout, allow_redirects=False
+            async with self._session.request(
+                method, target, headers=headers, timeout=timeout, allow_redirects=False, data=data
             ) as answer:
                 body = await _read_within(answer, max_bytes, upstream, host)
                 # Header names are case-insensitive (RFC 9110 §5.1): keep them so.

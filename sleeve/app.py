@@ -36,6 +36,7 @@ from .adapters.discogs import DiscogsAdapter, DiscogsCredentials
 from .adapters.http import Adapter, HttpClient
 from .adapters.itunes import ITunesAdapter
 from .adapters.musicbrainz import MusicBrainzAdapter
+from .adapters.spotify import SpotifyAdapter
 from .backends.redis import RedisConnection
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
@@ -76,6 +77,7 @@ from .handlers.links import LinkHandlers
 from .handlers.meta import MetaHandlers
 from .handlers.musicbrainz import MusicBrainzHandlers
 from .handlers.observability import ObservabilityHandlers
+from .handlers.spotify import SpotifyHandlers
 from .images.fetching import HostAllowList
 from .images.store import ImageStore
 from .itunes.service import ITunesService
@@ -86,6 +88,8 @@ from .observability.metrics import Metrics
 from .observability.readiness import Readiness
 from .observability.upstream_watch import UpstreamWatch
 from .openapi31 import OpenAPI31Specification, SpecFirstApp, load_specification
+from .spotify.service import SpotifyService
+from .spotify.token import ClientCredentials
 from .upstream import ProxiedUpstream
 from .url_rewriting import PublicBase
 
@@ -337,6 +341,7 @@ class Services:
     acousticbrainz: AcousticBrainzService
     archive: FeatureStore
     itunes: ITunesService
+    spotify: SpotifyService
 
 
 def build_services(settings: Settings, shared: Shared) -> Services:
@@ -401,6 +406,7 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         ),
         archive=archive,
         itunes=_itunes(settings, shared),
+        spotify=_spotify(settings, shared),
     )
 
 
@@ -508,6 +514,26 @@ def _itunes(settings: Settings, shared: Shared) -> ITunesService:
     )
 
 
+def _spotify(settings: Settings, shared: Shared) -> SpotifyService:
+    """The catalog with sleeve's token (when credentials are set) or the client's own."""
+    config = settings.upstreams.spotify
+    adapter = _adapter(SpotifyAdapter, shared.http, config)
+    token = None
+    if config.client_id is not None and config.client_secret is not None:
+        token = ClientCredentials(
+            adapter,
+            shared.cache.store,
+            accounts_url=str(config.accounts_url),
+            client_id=config.client_id,
+            client_secret=config.client_secret.get_secret_value(),
+            lock_ttl=settings.cache.lock_ttl,
+        )
+    gate = upstream_gate(
+        "Spotify", config, shared.upstream_limits, watch=shared.metrics.watch("Spotify")
+    )
+    return SpotifyService(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
+
+
 def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing | None:
     """Misses to a self-hosted AcousticBrainz server, when one is configured."""
     config = settings.upstreams.acousticbrainz
@@ -575,6 +601,7 @@ def build_handlers(
         LinkHandlers(services.links, public=shared.public),
         AcousticBrainzHandlers(services.acousticbrainz),
         ITunesHandlers(services.itunes, shared.images),
+        SpotifyHandlers(services.spotify),
         MetaHandlers(contract.raw),
         DocsHandlers(DocsAssets()),
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),

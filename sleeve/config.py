@@ -44,6 +44,7 @@ from .discogs import kinds as discogs_kinds
 from .itunes import kinds as itunes_kinds
 from .musicbrainz import kinds as musicbrainz_kinds
 from .settings_env import EnvironmentSource, EnvValueError
+from .spotify import kinds as spotify_kinds
 
 DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
 
@@ -196,6 +197,7 @@ class TtlSettings(_Section):
     musicbrainz: dict[str, float] = _lifetimes(musicbrainz_kinds.DEFAULT_TTLS)
     coverartarchive: dict[str, float] = _lifetimes(coverart_kinds.DEFAULT_TTLS)
     itunes: dict[str, float] = _lifetimes(itunes_kinds.DEFAULT_TTLS)
+    spotify: dict[str, float] = _lifetimes(spotify_kinds.DEFAULT_TTLS)
 
     @model_validator(mode="before")
     @classmethod
@@ -207,12 +209,12 @@ class TtlSettings(_Section):
             if flat:
                 raise ValueError(
                     f"lifetimes are per upstream: write cache.ttls.discogs.{flat[0]} "
-                    "(or musicbrainz, coverartarchive, itunes) instead of cache.ttls."
+                    "(or musicbrainz, coverartarchive, itunes, spotify) instead of cache.ttls."
                     f"{flat[0]}"
                 )
         return values
 
-    @field_validator("discogs", "musicbrainz", "coverartarchive", "itunes", mode="after")
+    @field_validator("discogs", "musicbrainz", "coverartarchive", "itunes", "spotify", mode="after")
     @classmethod
     def _known_kinds(cls, given: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         defaults = _DEFAULT_LIFETIMES[info.field_name or ""]
@@ -236,6 +238,7 @@ class TtlSettings(_Section):
             musicbrainz_kinds.UPSTREAM: self.musicbrainz,
             coverart_kinds.UPSTREAM: self.coverartarchive,
             itunes_kinds.UPSTREAM: self.itunes,
+            spotify_kinds.UPSTREAM: self.spotify,
         }
 
 
@@ -244,6 +247,7 @@ _DEFAULT_LIFETIMES: dict[str, Mapping[str, float]] = {
     "musicbrainz": musicbrainz_kinds.DEFAULT_TTLS,
     "coverartarchive": coverart_kinds.DEFAULT_TTLS,
     "itunes": itunes_kinds.DEFAULT_TTLS,
+    "spotify": spotify_kinds.DEFAULT_TTLS,
 }
 
 
@@ -325,11 +329,31 @@ class ITunesSettings(UpstreamSettings):
     )
 
 
+class SpotifySettings(UpstreamSettings):
+    """The Web API's catalog with sleeve's client credentials (a token an hour, shared by
+    every process). Spotify's limit is a rolling 30 s window it does not publish."""
+
+    base_url: AnyHttpUrl = AnyHttpUrl("https://api.spotify.com")
+    accounts_url: AnyHttpUrl = AnyHttpUrl("https://accounts.spotify.com/api/token")
+    client_id: str | None = Field(None, description="The application's client id.")
+    client_secret: SecretStr | None = Field(None, description="The application's secret.")
+    rate_limit: int = Field(60, ge=1, description="Calls per window (Spotify's is unpublished).")
+    window: float = Field(30, gt=0)
+    window_margin: float = Field(0.5, ge=0)
+
+    @model_validator(mode="after")
+    def _id_needs_secret(self) -> SpotifySettings:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("client_id and client_secret go together: set both or neither")
+        return self
+
+
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = Field(default_factory=DiscogsSettings)
     musicbrainz: MusicBrainzSettings = Field(default_factory=MusicBrainzSettings)
     coverartarchive: CoverArtArchiveSettings = Field(default_factory=CoverArtArchiveSettings)
     itunes: ITunesSettings = Field(default_factory=ITunesSettings)
+    spotify: SpotifySettings = Field(default_factory=SpotifySettings)
     acousticbrainz: AcousticBrainzUpstreamSettings = Field(
         default_factory=AcousticBrainzUpstreamSettings
     )

@@ -25,6 +25,7 @@ _CLAIMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("coverartarchive", ("/release/", "/release-group/"), ("/release", "/release-group")),
     ("acousticbrainz", ("/api/v1/",), ("/api/v1",)),
     ("itunes", ("/itunes/",), ("/search", "/lookup")),
+    ("spotify", ("/v1/",), ("/v1",)),
 )
 DEFAULT = "discogs"
 

@@ -14,6 +14,7 @@ from sleeve.emulators.coverart import CoverArtEmulator
 from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.emulators.itunes import ITunesEmulator
 from sleeve.emulators.musicbrainz import MusicBrainzEmulator
+from sleeve.emulators.spotify import SpotifyEmulator
 from tests.servers import gateway
 
 ADMIN_TOKEN = "test-admin-token"
@@ -87,6 +88,13 @@ def itunes_upstream() -> Iterator[RunningITunes]:
         yield RunningITunes(emulator, url)
 
 
+@pytest.fixture(scope="session")
+def spotify_upstream() -> Iterator[str]:
+    """A Spotify emulator (accounts and Web API on one port) for the session's gateway."""
+    with EmulatorThread(SpotifyEmulator(rate_limit=1_000_000)) as url:
+        yield url
+
+
 def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverArt) -> dict:
     """Gateway settings pointing MusicBrainz and the Cover Art Archive at the emulators."""
     return {
@@ -128,6 +136,7 @@ def gateway_url(
     musicbrainz: RunningMusicBrainz,
     coverart: RunningCoverArt,
     itunes_upstream: RunningITunes,
+    spotify_upstream: str,
     gateway_cache: pathlib.Path,
 ) -> Iterator[str]:
     """A gateway in front of the session's emulators, validating its own answers."""
@@ -135,6 +144,13 @@ def gateway_url(
     settings["images"]["require_key"] = True  # as shipped
     settings["upstreams"]["itunes"] = {"base_url": itunes_upstream.url, "rate_limit": 1_000_000}
     settings["images"]["allowed_hosts"].append(itunes_upstream.url.removeprefix("http://"))
+    settings["upstreams"]["spotify"] = {
+        "base_url": spotify_upstream,
+        "accounts_url": f"{spotify_upstream}/api/token",
+        "client_id": "sample-spotify-id",
+        "client_secret": "sample-spotify-secret",
+        "rate_limit": 1_000_000,
+    }
     with gateway(
         discogs.url,
         cache={"path": str(gateway_cache)},

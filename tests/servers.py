@@ -69,6 +69,7 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
             "musicbrainz": {"base_url": f"{CLOSED}/ws/2", "rate_limit": 1_000_000},
             "coverartarchive": {"base_url": CLOSED, "rate_limit": 1_000_000},
             "itunes": {"base_url": CLOSED, "rate_limit": 1_000_000},
+            "spotify": {"base_url": CLOSED, "rate_limit": 1_000_000},
         },
         "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }

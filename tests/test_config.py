@@ -106,7 +106,7 @@ def test_lifetimes_are_per_upstream_and_one_kind_keeps_the_others_defaults(
         ({"musicbrainz": {"search": -1}}, "search: a lifetime is a finite number of seconds"),
         ({"musicbrainz": {"search": float("inf")}}, "search: a lifetime is a finite number"),
         ({"coverartarchive": {"image": float("nan")}}, "image: a lifetime is a finite number"),
-        ({"spotify": {"album": 5}}, "cache.ttls.spotify"),
+        ({"qobuz": {"album": 5}}, "cache.ttls.qobuz"),
     ],
 )
 def test_a_lifetime_that_cannot_be_is_refused_by_name(ttls: dict, said: str) -> None:

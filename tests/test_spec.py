@@ -28,6 +28,7 @@ from sleeve.handlers.links import LinkHandlers
 from sleeve.handlers.meta import MetaHandlers
 from sleeve.handlers.musicbrainz import MusicBrainzHandlers
 from sleeve.handlers.observability import ObservabilityHandlers
+from sleeve.handlers.spotify import SpotifyHandlers
 
 from sleeve.app import SPEC_PATH
 from sleeve.musicbrainz import rules
@@ -56,6 +57,7 @@ HANDLERS = (
     ImageHandlers,
     ImageStatsHandlers,
     ITunesHandlers,
+    SpotifyHandlers,
     ObservabilityHandlers,
 )
 PROXIED = {"Database", "Service", "MusicBrainz", "Links"}

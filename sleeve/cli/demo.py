@@ -1,7 +1,7 @@
 """``sleeve demo``: the gateway in front of sample upstreams, to try with nothing to set up.
 
-No credentials and no network: the sample Discogs, MusicBrainz and Cover Art Archive
-(:mod:`sleeve.emulators.samples`, with their invented catalogue) start on free ports of
+No credentials and no network: the sample Discogs, MusicBrainz, Cover Art Archive and
+iTunes (:mod:`sleeve.emulators.samples`, with their invented catalogue) start on free ports of
 127.0.0.1, and a gateway wired to them (cache, image store and archive in a temporary
 folder, removed at the end) serves on ``--port``. It prints where to go and how to point
 a client at it, and stops cleanly on Ctrl-C or SIGTERM.
@@ -84,7 +84,13 @@ def demo_settings(samples: SampleUpstreams, state: pathlib.Path, **server: Any) 
 
 def tour(base: str, samples: SampleUpstreams) -> str:
     """What to try, and how to point clients at ``base``."""
-    from ..emulators.samples import SAMPLE_ART_MBID, SAMPLE_RELEASE_ID, SAMPLE_RELEASE_MBID
+    from ..emulators.samples import (
+        SAMPLE_ART_MBID,
+        SAMPLE_RELEASE_ID,
+        SAMPLE_RELEASE_MBID,
+        SAMPLE_UPC,
+    )
+    from ..itunes.artwork import artwork_on_sleeve
 
     release = f"{base}/releases/{SAMPLE_RELEASE_ID}"
     mb_release = f"{base}/ws/2/release/{SAMPLE_RELEASE_MBID}"
@@ -96,6 +102,11 @@ def tour(base: str, samples: SampleUpstreams) -> str:
         (f"{mb_release}?inc=artists&fmt=json", "the same as JSON"),
         (f"{base}/images/releases/{SAMPLE_RELEASE_ID}/0?size=250", "an image, made 250 px"),
         (f"{base}/release/{SAMPLE_ART_MBID}/front-250", "Cover Art Archive front art"),
+        (f"{base}/lookup?upc={SAMPLE_UPC}&entity=song", "an iTunes album and its songs"),
+        (
+            artwork_on_sleeve(samples.itunes_artwork_url(600), base),
+            "its artwork, 600 px (any NxNbb.jpg)",
+        ),
         (f"{base}/docs", "the API docs (try any operation there)"),
         (f"{base}/_sleeve/images/stats.html", "image statistics"),
         (f"{base}/_sleeve/cache/stats", "cache hits and misses"),
@@ -104,8 +115,9 @@ def tour(base: str, samples: SampleUpstreams) -> str:
     width = max(len(what) for _, what in tries)
     lines = [
         f"sleeve demo: a gateway at {base}, in front of sample upstreams",
-        f"  (Discogs {samples.discogs_url}, MusicBrainz {samples.musicbrainz_url},"
-        f" Cover Art Archive {samples.coverart_url}; invented data, real limits)",
+        f"  (Discogs {samples.discogs_url}, MusicBrainz {samples.musicbrainz_url},",
+        f"   Cover Art Archive {samples.coverart_url}, iTunes {samples.itunes_url};",
+        "   invented data, real limits)",
         "",
         "Try:",
         *(f"  {what.ljust(width)}  {url}" for url, what in tries),

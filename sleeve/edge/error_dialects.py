@@ -4,7 +4,8 @@ Clients of each upstream already parse that upstream's errors, so sleeve answers
 kind: Discogs and AcousticBrainz clients get ``{"message": …}``; MusicBrainz clients get
 ``{"error": …, "help": …}`` or its XML form (whichever representation they asked for);
 Cover Art Archive clients get a line of plain text, as the archive sends; iTunes clients
-get Apple's ``{"errorMessage": …}``. Whose path it
+get Apple's ``{"errorMessage": …}``, Spotify clients Spotify's
+``{"error": {"status": …, "message": …}}``. Whose path it
 is comes from :mod:`sleeve.url_space`.
 """
 
@@ -25,9 +26,9 @@ MUSICBRAINZ_HELP = "For usage, please see: https://musicbrainz.org/development/m
 
 
 def render_error(
-    path: str, query_string: str, accept: str | None, message: str
+    path: str, query_string: str, accept: str | None, message: str, *, status: int
 ) -> tuple[bytes, str]:
-    """``(body, content type)`` of an error about ``path``."""
+    """``(body, content type)`` of an error about ``path`` (answered with ``status``)."""
     upstream = upstream_of(path)
     if upstream == "musicbrainz":
         fmt = dict(parse_qsl(query_string)).get("fmt")
@@ -39,6 +40,9 @@ def render_error(
         return message.encode(), "text/plain; charset=utf-8"
     if upstream == "itunes":
         return json.dumps({"errorMessage": message}).encode(), "application/json"
+    if upstream == "spotify":
+        spotify = {"error": {"status": status, "message": message}}
+        return json.dumps(spotify).encode(), "application/json; charset=utf-8"
     return json.dumps({"message": message}).encode(), "application/json"
 
 
@@ -62,7 +66,11 @@ async def send_error(
         (value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"), None
     )
     body, content_type = render_error(
-        scope["path"], scope.get("query_string", b"").decode("latin-1"), accept, message
+        scope["path"],
+        scope.get("query_string", b"").decode("latin-1"),
+        accept,
+        message,
+        status=status,
     )
     start = [
         (b"content-type", content_type.encode()),

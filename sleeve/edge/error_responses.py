@@ -43,7 +43,7 @@ def error_response(
 ) -> ConnexionResponse:
     """The error in the dialect of the upstream whose path was asked for."""
     body, content_type = render_error(
-        request.url.path, request.url.query, request.headers.get("accept"), message
+        request.url.path, request.url.query, request.headers.get("accept"), message, status=status
     )
     return ConnexionResponse(
         status_code=status,

@@ -20,6 +20,9 @@ _EXPORTS = {
     "build_catalogue": ".discogs_data",
     "MusicBrainzEmulator": ".musicbrainz",
     "CoverArtEmulator": ".coverart",
+    "ITunesEmulator": ".itunes",
+    "SpotifyEmulator": ".spotify",
+    "TidalEmulator": ".tidal",
 }
 
 __all__ = sorted(_EXPORTS)

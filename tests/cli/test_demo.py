@@ -101,6 +101,19 @@ def test_the_sample_answers_are_proxied_cached_and_point_at_sleeve(demo: Demo) -
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
 
 
+def test_itunes_lookups_answer_through_the_demo_with_artwork_on_sleeve(demo: Demo) -> None:
+    lookup = next(url for url in demo.tour() if "/lookup?upc=" in url)
+    with httpx.Client(timeout=30) as client:
+        answer = client.get(lookup)
+        album = answer.json()["results"][0]
+        artwork = client.get(album["artworkUrl100"].replace("100x100bb", "300x300bb"))
+    assert answer.status_code == 200
+    assert album["wrapperType"] == "collection"
+    assert album["collectionName"] == "Fictional Frequencies"
+    assert album["artworkUrl100"].startswith(f"{demo.base}/itunes/artwork/")
+    assert artwork.status_code == 200 and artwork.headers["Content-Type"] == "image/jpeg"
+
+
 def test_the_printed_client_snippets_work(demo: Demo) -> None:
     discogs_client = pytest.importorskip("discogs_client")
     musicbrainzngs = pytest.importorskip("musicbrainzngs")
