@@ -3,9 +3,11 @@
 The document has one lookup and one list operation per entity (``lookupReleaseGroup``,
 ``listReleaseGroups``, and the list's trailing-slash twin), so that each says exactly
 which ``inc`` values and browse links it takes; each has its ``def`` here, naming its
-entity, and they share two methods. A handler checks what the document cannot say
-(exactly one browse link), normalises the request so that equal requests share one cache
-entry, and hands it to :class:`MusicBrainzService`.
+entity, and they share two methods. Look-ups by a code (an ISRC, an ISWC, a disc ID or a
+TOC), URL look-ups and searches, and the genre list have theirs. A handler checks what
+the document cannot say (exactly one browse link; a TOC's offsets in order), normalises
+the request so that equal requests share one cache entry, and hands it to
+:class:`MusicBrainzService`.
 """
 
 from __future__ import annotations
@@ -135,22 +137,116 @@ class MusicBrainzHandlers:
     async def list_works_slash(self, request: Request, **params: Any) -> Response:
         return await self._list("work", request, **params)
 
-    # --- reverse URL look-ups: /ws/2/url?resource=… ------------------------------------
+    # --- look-ups by code: /ws/2/isrc/{isrc}, /ws/2/iswc/{iswc}, /ws/2/discid/{discid} ---
+
+    async def lookup_isrc(
+        self, request: Request, isrc: str, inc: str | None = None, fmt: str | None = None
+    ) -> Response:
+        includes = rules.checked_includes("isrc", inc)
+        return await self._service.forward(
+            request,
+            f"/isrc/{rules.checked_code('isrc', isrc)}",
+            [("inc", includes)] if includes else [],
+            _representation(request, fmt),
+            kind_name="isrc",
+        )
+
+    async def lookup_iswc(
+        self, request: Request, iswc: str, inc: str | None = None, fmt: str | None = None
+    ) -> Response:
+        # Passed on as written: MusicBrainz finds an ISWC only in the form it keeps
+        # (``T-123.456.789-0``), and answers 404 for the others it accepts.
+        includes = rules.checked_includes("iswc", inc)
+        return await self._service.forward(
+            request,
+            f"/iswc/{rules.checked_code('iswc', iswc)}",
+            [("inc", includes)] if includes else [],
+            _representation(request, fmt),
+            kind_name="iswc",
+        )
+
+    async def lookup_discid(
+        self,
+        request: Request,
+        discid: str,
+        limit: int,
+        offset: int,
+        toc: str | None = None,
+        cdstubs: str | None = None,
+        mediaformat: str | None = None,
+        inc: str | None = None,
+        fmt: str | None = None,
+    ) -> Response:
+        """The releases with this disc (or its CD stub); with ``toc``, failing that, the
+        releases whose media fit the TOC. Only what changes the answer is sent on: the
+        defaults (``cdstubs=yes``, a page of 25 from 0) are left out, ``cdstubs`` when
+        there is no disc ID, ``media-format`` when there is no TOC."""
+        asked = rules.checked_discid(discid, toc)
+        by_id = asked != rules.NO_DISCID
+        query: list[tuple[str, str]] = []
+        if toc is not None:
+            query.append(("toc", rules.checked_toc(toc, parsed=not by_id)))
+            if mediaformat is not None:
+                query.append(("media-format", mediaformat))
+        if by_id and cdstubs == "no":
+            query.append(("cdstubs", "no"))
+        includes = rules.checked_includes("discid", inc)
+        if includes:
+            query.append(("inc", includes))
+        limit = min(limit, rules.DISCID_PAGE)  # MusicBrainz' own cap, said once here
+        if limit != rules.DISCID_PAGE:
+            query.append(("limit", str(limit)))
+        if offset:
+            query.append(("offset", str(offset)))
+        return await self._service.forward(
+            request,
+            f"/discid/{asked}",
+            query,
+            _representation(request, fmt),
+            kind_name="discid",
+        )
+
+    # --- the genre list: /ws/2/genre/all ------------------------------------------------
+
+    async def list_all_genres(
+        self, request: Request, limit: int, offset: int, fmt: str | None = None
+    ) -> Response:
+        return await self._service.forward(
+            request,
+            "/genre/all",
+            [("limit", str(limit)), ("offset", str(offset))],
+            _representation(request, fmt),
+            kind_name="genre",
+        )
+
+    # --- URLs: /ws/2/url?resource=… (reverse look-ups) or ?query=… (search) -------------
 
     async def lookup_music_brainz_urls(
         self,
         request: Request,
-        resource: list[str],
+        limit: int,
+        offset: int,
+        resource: list[str] | None = None,
+        query: str | None = None,
+        dismax: str | None = None,
         inc: str | None = None,
         fmt: str | None = None,
     ) -> Response:
+        representation = _representation(request, fmt)
+        if (resource is None) == (query is None):
+            raise rules.invalid_request(
+                "Looking up URLs needs exactly one of: resource (the URLs to look up) or "
+                "query (a search)."
+            )
+        if query is not None:
+            return await self._search("url", request, query, limit, offset, dismax, representation)
         includes = rules.checked_includes("url", inc)
-        query = [("resource", url) for url in sorted(set(resource))]
+        urls = [("resource", url) for url in sorted(set(resource or ()))]
         return await self._service.forward(
             request,
             "/url",
-            query + ([("inc", includes)] if includes else []),
-            _representation(request, fmt),
+            urls + ([("inc", includes)] if includes else []),
+            representation,
             kind_name="url",
         )
 
@@ -188,12 +284,8 @@ class MusicBrainzHandlers:
         **links: str,
     ) -> Response:
         representation = _representation(request, fmt)
-        page = [("limit", str(limit)), ("offset", str(offset))]
         if query is not None:
-            search = [("query", query), *page, *([("dismax", dismax)] if dismax else [])]
-            return await self._service.forward(
-                request, f"/{entity}", search, representation, kind_name="search"
-            )
+            return await self._search(entity, request, query, limit, offset, dismax, representation)
         # The document declares only the links this entity takes, so connexion drops any
         # other (``/ws/2/release?work=…``); MusicBrainz would refuse it, and so does sleeve.
         foreign = {
@@ -201,12 +293,30 @@ class MusicBrainzHandlers:
             for name, value in request.query_params.items()
             if name in rules.ALL_BROWSE_LINKS and name not in rules.BROWSE_LINKS[entity]
         }
+        page = [("limit", str(limit)), ("offset", str(offset))]
         return await self._service.forward(
             request,
             f"/{entity}",
             _browse_query(entity, links, foreign, inc, type, status) + page,
             representation,
             kind_name="browse",
+        )
+
+    async def _search(
+        self,
+        entity: str,
+        request: Request,
+        query: str,
+        limit: int,
+        offset: int,
+        dismax: str | None,
+        representation: rules.Representation,
+    ) -> Response:
+        search = [("query", query), ("limit", str(limit)), ("offset", str(offset))]
+        if dismax:
+            search.append(("dismax", dismax))
+        return await self._service.forward(
+            request, f"/{entity}", search, representation, kind_name="search"
         )
 
 

@@ -494,13 +494,13 @@ def _itunes(settings: Settings, shared: Shared) -> ITunesService:
     config = settings.upstreams.itunes
     watch = shared.metrics.watch("iTunes")
     artwork = UpstreamGate(
-        "iTunes artwork",
+        "iTunes images",
         shared.upstream_limits.limiter("images:itunes", config.artwork_rate_limit, 1.0),
         max_wait=min(config.max_wait, 5.0),
         breaker=_breaker(config),
         retry=RetryPolicy(max_attempts=config.attempts),
         hold=config.timeout + 1.0,
-        watch=shared.metrics.watch("iTunes artwork"),
+        watch=shared.metrics.watch("iTunes images"),
     )
     return ITunesService(
         _adapter(ITunesAdapter, shared.http, config),

@@ -51,6 +51,9 @@ def test_ready_goes_503_when_redis_stops_and_back(
             "musicbrainz",
             "coverartarchive",
             "discogsimages",
+            "itunes",
+            "itunesimages",
+            "spotify",
         }
 
         redis.kill()

@@ -16,7 +16,10 @@ from sleeve.config import DEFAULT_USER_AGENT, load_settings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-CLIENT_LIBRARIES = {"python3-discogs-client", "musicbrainzngs", "beets", "openapi-python-client"}
+CLIENT_LIBRARIES = {
+    "python3-discogs-client", "musicbrainzngs", "beets", "openapi-python-client",
+    "itunespy", "spotipy",
+}  # fmt: skip
 
 
 def names(requirements: list[str]) -> set[str]:

@@ -7,14 +7,18 @@ on "Placeholder Records"), so tests can follow a Discogs id to its MusicBrainz t
 
 Entities are stored as their bare JSON documents (what a lookup without ``inc`` returns);
 the links between them (artist credits, media, label info, relationships, ISRCs, aliases,
-tags, cover art) live in side tables that ``musicbrainz_docs`` joins per ``inc``.
+tags, cover art) live in side tables that ``musicbrainz_docs`` joins per ``inc``. Discs
+(TOCs and the disc IDs libdiscid computes from them), CD stubs and the genre list are
+tables of their own.
 
 Ids worth knowing are exported as constants at the bottom of this module.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +93,56 @@ class Medium:
     format: str
     tracks: tuple[Track, ...]
     title: str = ""
+    discs: tuple[str, ...] = ()  # the disc IDs of this medium
+
+
+@dataclass(frozen=True)
+class Disc:
+    """A CD's table of contents, in sectors (1/75 s): where each track starts, and where
+    the lead-out does (``sectors``, the disc's length)."""
+
+    id: str
+    sectors: int
+    offsets: tuple[int, ...]
+
+    @property
+    def toc(self) -> str:
+        """As libdiscid's ``toc_string`` writes it: ``1 last lead-out offset…``."""
+        return " ".join(str(n) for n in (1, len(self.offsets), self.sectors, *self.offsets))
+
+
+@dataclass(frozen=True)
+class CdStub:
+    """A disc someone submitted without adding a release: a title, an artist, tracks
+    (``(title, length in ms)``)."""
+
+    id: str
+    title: str
+    artist: str
+    tracks: tuple[tuple[str, int], ...]
+    barcode: str | None = None
+    comment: str = ""
+
+
+def disc_id(sectors: int, offsets: tuple[int, ...], first: int = 1) -> str:
+    """The MusicBrainz disc ID of a TOC, computed as libdiscid does: SHA-1 over the first
+    and last track numbers (two hex digits each), the lead-out and 99 track offsets (eight
+    each, 0 for tracks the disc lacks), in base64 with ``+/=`` written ``._-``."""
+    last = first + len(offsets) - 1
+    padded = (*offsets, *([0] * (99 - len(offsets))))
+    text = f"{first:02X}{last:02X}{sectors:08X}" + "".join(f"{o:08X}" for o in padded)
+    digest = base64.b64encode(hashlib.sha1(text.encode("ascii")).digest()).decode("ascii")
+    return digest.translate(str.maketrans("+/=", "._-"))
+
+
+def disc_of(lengths: list[int], pregap: int = 150) -> Disc:
+    """The disc holding tracks of these lengths (ms), one after the other from the usual
+    two-second pregap: its offsets, lead-out and disc ID."""
+    offsets, position = [], pregap
+    for length in lengths:
+        offsets.append(position)
+        position += round(length * 75 / 1000)
+    return Disc(disc_id(position, tuple(offsets)), position, tuple(offsets))
 
 
 @dataclass(frozen=True)
@@ -140,6 +194,10 @@ class MetaBrainzCatalogue:
     annotations: dict[str, str] = field(default_factory=dict)
     ratings: dict[str, tuple[float, int]] = field(default_factory=dict)
     cover_art: dict[str, list[CoverImage]] = field(default_factory=dict)
+    discs: dict[str, Disc] = field(default_factory=dict)
+    cdstubs: dict[str, CdStub] = field(default_factory=dict)
+    #: Every genre, ``(name, disambiguation)``; ``/ws/2/genre/all`` lists them by name.
+    genre_list: list[tuple[str, str]] = field(default_factory=list)
 
     def kind_of(self, entity_id: str) -> str | None:
         return next((k for k, table in self.entities.items() if entity_id in table), None)
@@ -159,6 +217,9 @@ class MetaBrainzCatalogue:
 
     def releases_with_recording(self, recording: str) -> list[str]:
         return [r for r in self.media if recording in self.recordings_of_release(r)]
+
+    def releases_with_disc(self, disc: str) -> list[str]:
+        return [r for r, media in self.media.items() if any(disc in m.discs for m in media)]
 
     def credited(self, entity_id: str, artist: str) -> bool:
         return any(c.artist == artist for c in self.credits.get(entity_id, []))
@@ -352,6 +413,20 @@ class _Builder:
     def art(self, release: str, *images: CoverImage) -> None:
         self.cat.cover_art[release] = list(images)
 
+    def disc(self, release: str, position: int) -> Disc:
+        """A disc ID for the ``position``th medium of ``release``, from its track lengths."""
+        media = self.cat.media[release]
+        medium = media[position - 1]
+        disc = disc_of([track.length or 0 for track in medium.tracks])
+        self.cat.discs[disc.id] = disc
+        media[position - 1] = dataclasses.replace(medium, discs=(*medium.discs, disc.id))
+        return disc
+
+    def cdstub(self, title: str, artist: str, tracks: list[tuple[str, int]], **extra: Any) -> str:
+        disc = disc_of([length for _, length in tracks])
+        self.cat.cdstubs[disc.id] = CdStub(disc.id, title, artist, tuple(tracks), **extra)
+        return disc.id
+
 
 def _span(begin: str | None = None, end: str | None = None) -> Doc:
     return {"begin": begin, "end": end, "ended": end is not None}
@@ -401,6 +476,29 @@ COMMA_URL = "https://maps.example.test/place?ll=51.0,-1.0&z=12,5"
 EVENT_MBID = mbid("event", "Placeholder Festival 2000")
 INSTRUMENT_MBID = mbid("instrument", "placeholder harp")
 SERIES_MBID = mbid("series", "Placeholder Essentials")
+WORK_ISWC = "T-900.000.001-1"  # "Signal Test"
+# The Second Draft EU CD's disc (4 tracks), and the first disc of the Fictional Frequencies
+# US 2xCD (the same 5 tracks as the UK LP, whose vinyl has no disc ID but fits the TOC).
+DISC_RELEASE_MBID = RELEASE_WITHOUT_ART_MBID
+DISC = disc_of([233_000, 251_000, 198_000, 301_000])
+DISC_ID, DISC_TOC = DISC.id, DISC.toc
+FF_CD_RELEASE_MBID = mbid("release", "fictional-frequencies-us-cd")
+FF_CD_DISC = disc_of([201_000, 245_000, 312_000, 188_000, 276_000])
+# A CD stub, nobody's release: the Example Ensemble's demo (Discogs release 5, no twin).
+CDSTUB_TRACKS = [("Demo One", 180_000), ("Demo Two", 205_000), ("Demo Three", 164_000)]
+CDSTUB_DISC_ID = disc_of([length for _, length in CDSTUB_TRACKS]).id
+GENRES = [
+    ("ambient", ""),
+    ("drone", ""),
+    ("electronic", ""),
+    ("experimental", ""),
+    ("field recording", ""),
+    ("krautrock", ""),
+    ("minimal", "the electronic music, not minimalism"),
+    ("post-rock", ""),
+    ("shoegaze", ""),
+    ("sound art", ""),
+]
 # 30 releases in one group by one artist: enough to page through browse answers.
 PAGING_ARTIST_MBID = mbid("artist", "Nameless Test Pattern")
 PAGING_RELEASE_GROUP_MBID = mbid("release-group", "test-patterns")

@@ -12,14 +12,25 @@ The story, mirrored from the Discogs emulator's catalogue:
   no front or back; the US LP (release 4) has no art.
 - "Split Single" (Discogs release 6, no master) has a release group without any art.
 - "Test Patterns": 30 digital releases by Nameless Test Pattern, for paging browse answers.
-- Discogs release 5 ("Untitled Demo") has no MusicBrainz twin.
+- Discogs release 5 ("Untitled Demo") has no MusicBrainz twin; its CD is a CD stub.
+- Disc IDs: the Second Draft EU CD, and the first CD of the Fictional Frequencies US 2xCD.
+- "Signal Test" (the work) has the ISWC T-900.000.001-1; The Example Ensemble's first five
+  recordings have the ISRCs ZZPH09800001 to ZZPH09800005.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .metabrainz_data import COMMA_URL, DISCOGS_WEB, PAGING_RELEASE_COUNT, Credit, mbid
+from .metabrainz_data import (
+    CDSTUB_TRACKS,
+    COMMA_URL,
+    DISCOGS_WEB,
+    GENRES,
+    PAGING_RELEASE_COUNT,
+    Credit,
+    mbid,
+)
 
 if TYPE_CHECKING:
     from .metabrainz_data import _Builder
@@ -34,6 +45,7 @@ def populate(b: _Builder) -> None:
     _releases(b, areas, artists, labels, recordings)
     _works(b, artists, recordings)
     _places_events_instruments_series(b, areas, artists, recordings)
+    _discs_and_genres(b)
 
 
 def _areas(b: _Builder) -> dict[str, str]:
@@ -360,3 +372,10 @@ def _places_events_instruments_series(
             attributes=("number",),
             ordering_key=key,
         )
+
+
+def _discs_and_genres(b: _Builder) -> None:
+    b.disc(mbid("release", "second-draft-eu-cd"), 1)
+    b.disc(mbid("release", "fictional-frequencies-us-cd"), 1)
+    b.cdstub("Untitled Demo", "The Example Ensemble", CDSTUB_TRACKS, comment="demo CD-R")
+    b.cat.genre_list = list(GENRES)

@@ -4,9 +4,14 @@ It serves the invented catalogue of ``metabrainz_data`` over real HTTP with the 
 paths, representations, status codes and error bodies:
 
 - lookups ``/ws/2/{entity}/{mbid}?inc=…`` (``inc`` checked per entity, see
-  ``musicbrainz_includes``), ``/ws/2/isrc/{isrc}``;
+  ``musicbrainz_includes``);
+- look-ups by code: ``/ws/2/isrc/{isrc}`` (its recordings), ``/ws/2/iswc/{iswc}`` (its
+  works), ``/ws/2/discid/{discid}?toc&cdstubs&media-format`` (the disc and its releases, a
+  CD stub, or the releases whose media fit the TOC: each track within 10 s);
+- ``/ws/2/genre/all`` (paged; ``fmt=txt`` or ``Accept: text/plain``: every name, a line each);
 - browse ``/ws/2/{entity}?{linked entity}={mbid}&limit&offset`` and search
-  ``/ws/2/{entity}?query=…`` (both also with a trailing slash, as musicbrainzngs asks);
+  ``/ws/2/{entity}?query=…`` (both also with a trailing slash, as musicbrainzngs asks; URLs
+  are searched too);
 - reverse URL lookups ``/ws/2/url?resource=…`` (one or several ``resource``);
 - XML by default, JSON with ``fmt=json`` or ``Accept: application/json``;
 - 400 ``Invalid mbid.`` / bad ``inc``, 404 ``Not Found``, 403 without a User-Agent, and 503
@@ -31,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import itertools
 import json
 import re
 from collections import Counter
@@ -42,11 +48,19 @@ from aiohttp import web
 from .discogs import RecordedRequest
 from .discogs_access import MovingWindowLimiter
 from .metabrainz_common import CallLog, ModeSwitch, drop
-from .metabrainz_data import KINDS, Doc, MetaBrainzCatalogue, build_catalogue
+from .metabrainz_data import KINDS, Doc, Medium, MetaBrainzCatalogue, build_catalogue
 from .musicbrainz_docs import DocumentBuilder
 from .musicbrainz_includes import USER_INCLUDES, IncludeError, parse_includes
 from .musicbrainz_search import BROWSE_LINKS, Searcher
-from .musicbrainz_xml import HELP, render_entity, render_error, render_isrc, render_list
+from .musicbrainz_xml import (
+    HELP,
+    render_cdstub,
+    render_disc,
+    render_entity,
+    render_error,
+    render_isrc,
+    render_list,
+)
 from .serving import serve_app
 
 API_PREFIX = "/ws/2"
@@ -67,7 +81,14 @@ BROWSE_NEEDS_LINK = "Invalid browse request: give exactly one linked entity, or 
 SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 DEFAULT_LIMIT, MAX_LIMIT = 25, 100
 _MBID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")
+_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}")  # capitals only, as MusicBrainz checks
+_ISWC = re.compile(r"T-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}[-.]?[0-9]")
+_DISCID = re.compile(r"[A-Za-z0-9._-]{27}-")  # a prefix: MusicBrainz does not anchor its end
+_TOC = re.compile(r"\d+(?: \d+)*")
+DISCID_LIMIT = 25  # a disc ID look-up pages through at most 25 releases
+TOC_FUZZ_MS = 10_000  # each track of a medium within 10 s of the TOC's, as MusicBrainz
+# Formats that can have disc IDs: only their media fit a TOC, unless ``media-format=all``.
+DISC_FORMATS = frozenset({"CD", "CD-R", "Enhanced CD", "HDCD", "SACD", "Hybrid SACD", "DualDisc"})
 IS_JSON = web.RequestKey("musicbrainz_json", bool)
 
 
@@ -206,6 +227,9 @@ class MusicBrainzEmulator:
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get(API_PREFIX + "/isrc/{isrc}", self._isrc)
+        app.router.add_get(API_PREFIX + "/iswc/{iswc}", self._iswc)
+        app.router.add_get(API_PREFIX + "/discid/{discid}", self._discid)
+        app.router.add_get(API_PREFIX + "/genre/all", self._genres)
         app.router.add_get(API_PREFIX + "/{kind}/{mbid}", self._lookup)
         app.router.add_get(API_PREFIX + "/{kind}", self._collection)
         app.router.add_get(API_PREFIX + "/{kind}/", self._collection)
@@ -311,10 +335,10 @@ class MusicBrainzEmulator:
         return self._respond(request, kind, self.docs.lookup(kind, entity_id, includes))
 
     async def _isrc(self, request: web.Request) -> web.Response:
-        isrc = request.match_info["isrc"].upper()
+        isrc = request.match_info["isrc"]
         if not _ISRC.fullmatch(isrc):
             raise MusicBrainzError(400, "Invalid isrc.")
-        includes = self._includes("recording", request)
+        includes = self._includes("isrc", request)
         found = [r for r, codes in self.catalogue.isrcs.items() if isrc in codes]
         if not found:
             raise MusicBrainzError(404, NOT_FOUND)
@@ -322,6 +346,94 @@ class MusicBrainzEmulator:
         if request[IS_JSON]:
             return document_response(json_bytes({"isrc": isrc, "recordings": docs}), True)
         return document_response(render_isrc(isrc, docs), False)
+
+    async def _iswc(self, request: web.Request) -> web.Response:
+        """The works with the ISWC exactly as kept (``T-123.456.789-0``): MusicBrainz
+        accepts the other spellings and finds nothing for them."""
+        iswc = request.match_info["iswc"]
+        if not _ISWC.fullmatch(re.sub(r"\s", "", iswc)):
+            raise MusicBrainzError(400, "Invalid iswc.")
+        includes = self._includes("iswc", request)
+        works = self.catalogue.entities["work"]
+        found = sorted(w for w, doc in works.items() if iswc in doc.get("iswcs", []))
+        if not found:
+            raise MusicBrainzError(404, NOT_FOUND)
+        docs = [self.docs.lookup("work", w, includes) for w in found]
+        return self._respond_list(request, "work", docs, len(docs), 0)
+
+    async def _discid(self, request: web.Request) -> web.Response:
+        """A known disc and its releases; else (unless ``cdstubs=no``) its CD stub; else,
+        with ``toc``, the releases whose media fit it; else 404."""
+        discid, query = request.match_info["discid"], request.query
+        toc = query.get("toc")
+        by_id = _DISCID.match(discid) is not None
+        if not by_id and toc is None:
+            raise MusicBrainzError(400, "Invalid discid.")
+        cdstubs = query.get("cdstubs")
+        if cdstubs and cdstubs not in ("yes", "no"):
+            raise MusicBrainzError(400, 'Invalid argument "cdstubs": must be "yes" or "no"')
+        includes = self._includes("discid", request) | {"media", "discids"}
+        limit, offset = page_params(query)
+        limit = min(limit, DISCID_LIMIT)
+        as_json = request[IS_JSON]
+        if by_id and discid in self.catalogue.discs:
+            releases = self.catalogue.releases_with_disc(discid)[offset : offset + limit]
+            doc = self.docs.disc(self.catalogue.discs[discid])
+            doc["releases"] = [self.docs.lookup("release", r, includes) for r in releases]
+            return document_response(json_bytes(doc) if as_json else render_disc(doc), as_json)
+        stub = self.catalogue.cdstubs.get(discid) if by_id and cdstubs != "no" else None
+        if stub is not None:
+            doc = self.docs.cdstub(stub)
+            return document_response(json_bytes(doc) if as_json else render_cdstub(doc), as_json)
+        if toc is not None:
+            lengths = _toc_lengths(toc)
+            if lengths is None:
+                raise MusicBrainzError(400, "Invalid TOC")
+            fitting = self._fitting(lengths, query.get("media-format") == "all")
+            docs = [self.docs.lookup("release", r, includes) for r in fitting]
+            page = docs[offset : offset + limit]
+            if as_json:  # MusicBrainz' JSON lists its entities by MBID
+                page = sorted(page, key=lambda doc: doc["id"])
+            return self._respond_list(request, "release", page, len(docs), offset)
+        raise MusicBrainzError(404, NOT_FOUND)
+
+    def _fitting(self, lengths: list[int], all_formats: bool) -> list[str]:
+        """Releases with a medium of as many tracks, each within 10 s of the TOC's, the
+        closest first (MusicBrainz' distance: the Euclidean one, in ms)."""
+
+        def distance(medium: Medium) -> float | None:
+            tracks = [track.length for track in medium.tracks]
+            if len(tracks) != len(lengths) or None in tracks:
+                return None
+            if not all_formats and medium.format not in DISC_FORMATS:
+                return None
+            gaps = [abs((t or 0) - want) for t, want in zip(tracks, lengths, strict=True)]
+            if max(gaps) > TOC_FUZZ_MS:
+                return None
+            return float(sum(gap * gap for gap in gaps)) ** 0.5
+
+        found = []
+        for release, media in self.catalogue.media.items():
+            distances = [d for d in map(distance, media) if d is not None]
+            if distances:
+                found.append((min(distances), release))
+        return [release for _, release in sorted(found)]
+
+    async def _genres(self, request: web.Request) -> web.Response:
+        """Every genre by name; ``fmt=txt`` (or ``Accept: text/plain``) as names, one a
+        line, whatever ``limit`` and ``offset`` say."""
+        fmt = request.query.get("fmt")
+        accept = request.headers.get("Accept", "").lower()
+        names = sorted(self.catalogue.genre_list)
+        if fmt == "txt" or (fmt is None and "text/plain" in accept):
+            text = "\n".join(name for name, _ in names)
+            return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        limit, offset = page_params(request.query)
+        docs: list[Doc] = [
+            {"id": self.docs.genre_id(name), "name": name, "disambiguation": comment}
+            for name, comment in names[offset : offset + limit]
+        ]
+        return self._respond_list(request, "genre", docs, len(names), offset)
 
     async def _collection(self, request: web.Request) -> web.Response:
         kind = request.match_info["kind"]
@@ -394,6 +506,25 @@ class MusicBrainzEmulator:
     async def _control_reset(self, request: web.Request) -> web.Response:
         self.reset()
         return web.json_response({"reset": True})
+
+
+def _toc_lengths(toc: str) -> list[int] | None:
+    """The track lengths (ms) of a TOC, ``1 last lead-out offset…`` in sectors, or None
+    where MusicBrainz finds it invalid: not track 1 first, more than 99 tracks, not one
+    offset per track, offsets not rising, the lead-out not after the last."""
+    written = toc.replace("+", " ").strip()
+    if not _TOC.fullmatch(written):
+        return None
+    numbers = [int(n) for n in written.split(" ")]
+    if len(numbers) < 4:
+        return None
+    first, last, lead_out, *offsets = numbers
+    if first != 1 or not 1 <= last <= 99 or len(offsets) != last:
+        return None
+    ends = [*offsets, lead_out]
+    if any(later <= earlier for earlier, later in itertools.pairwise(ends)):
+        return None
+    return [(later - earlier) * 1000 // 75 for earlier, later in itertools.pairwise(ends)]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,15 +5,16 @@ service adds for it, with the real key names: ``artist-credit``, ``label-info``,
 ``release-group``, ``media`` (``tracks`` only with ``recordings``), ``relations`` (one
 flat list; each entry names its ``target-type`` and carries the target under that name,
 ``release_group`` with an underscore as in the real JSON), ``isrcs``, ``aliases``,
-``tags``, ``genres``, ``rating``, ``annotation``. The XML representation is derived from
-these documents by ``musicbrainz_xml``, so both always agree.
+``tags``, ``genres``, ``rating``, ``annotation``, a medium's ``discs``. The XML
+representation is derived from these documents by ``musicbrainz_xml``, so both always
+agree.
 """
 
 from __future__ import annotations
 
 import copy
 
-from .metabrainz_data import Credit, Doc, Medium, MetaBrainzCatalogue, Relation, mbid
+from .metabrainz_data import CdStub, Credit, Disc, Doc, Medium, MetaBrainzCatalogue, Relation, mbid
 from .musicbrainz_includes import relation_kinds
 
 SUBQUERY_LIMIT = 25  # lookups list at most 25 linked releases/recordings/…, like the real one
@@ -156,7 +157,7 @@ class DocumentBuilder:
         doc |= {"format": medium.format, "format-id": _format_id(medium.format)}
         doc["track-count"] = len(medium.tracks)
         if "discids" in inc:
-            doc["discs"] = []
+            doc["discs"] = [self.disc(self.cat.discs[d]) for d in sorted(medium.discs)]
         if "recordings" not in inc:
             return doc
         doc["track-offset"] = 0
@@ -178,6 +179,34 @@ class DocumentBuilder:
             entry["recording"] = recording
             doc["tracks"].append(entry)
         return doc
+
+    @staticmethod
+    def genre_id(name: str) -> str:
+        return _genre_id(name)
+
+    @staticmethod
+    def disc(disc: Disc) -> Doc:
+        """A disc as the real JSON has it (``sectors`` is the lead-out's offset)."""
+        return {
+            "id": disc.id,
+            "offset-count": len(disc.offsets),
+            "offsets": list(disc.offsets),
+            "sectors": disc.sectors,
+        }
+
+    @staticmethod
+    def cdstub(stub: CdStub) -> Doc:
+        return {
+            "id": stub.id,
+            "title": stub.title,
+            "artist": stub.artist,
+            "barcode": stub.barcode,
+            "disambiguation": stub.comment,
+            "track-count": len(stub.tracks),
+            "tracks": [
+                {"title": title, "artist": None, "length": length} for title, length in stub.tracks
+            ],
+        }
 
     def _add_release_group(self, doc: Doc, group: str, inc: frozenset[str]) -> None:
         if inc & {"artists", "artist-credits"}:
@@ -233,7 +262,8 @@ class DocumentBuilder:
     def _release_in_list(self, release: str, inc: frozenset[str]) -> Doc:
         doc = self.bare("release", release)
         if "media" in inc:
-            doc["media"] = [self.medium(m, frozenset()) for m in self.cat.media.get(release, [])]
+            media = self.cat.media.get(release, [])
+            doc["media"] = [self.medium(m, inc & {"discids"}) for m in media]
         return doc
 
 

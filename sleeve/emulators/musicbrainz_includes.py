@@ -86,6 +86,28 @@ VALID_INCLUDES: dict[str, frozenset[str]] = {
     "series": frozenset((*MISC, *TAGS, *RELATION_INCLUDES)),
     "work": frozenset((*MISC, *TAGS, *RATINGS, *RELATION_INCLUDES)),
     "url": frozenset(RELATION_INCLUDES),
+    # Look-ups by a code, as MusicBrainz' controllers list them (without the retired
+    # ``puids``); ``discids``/``media`` by ISRC are meant with ``releases``, and taken
+    # without it as they are by artist.
+    "isrc": frozenset(
+        (
+            *("artists", "releases", "isrcs", "artist-credits", "aliases"),
+            *("discids", "media", "tags", "user-tags"),
+            *RATINGS,
+            *RELATION_INCLUDES,
+        )
+    ),
+    "iswc": frozenset(
+        ("artists", "aliases", "artist-credits", "tags", "user-tags", *RATINGS, *RELATION_INCLUDES)
+    ),
+    "discid": frozenset(
+        (
+            *("artists", "labels", "recordings", "release-groups", "artist-credits"),
+            *("aliases", "isrcs", "cdstubs"),
+            *TAGS,
+            *RELATION_INCLUDES,
+        )
+    ),
 }
 
 BROWSE_TAGS = ("tags", "user-tags", "genres", "user-genres")

@@ -33,8 +33,8 @@ _OPERATORS = {"and", "or", "not", "&&", "||", "+", "-"}
 # Fields whose values must match whole (identifiers and codes), not as substrings.
 EXACT_FIELDS = {
     "arid", "reid", "rgid", "rid", "laid", "wid", "tid", "aid", "eid", "pid", "iid", "sid",
-    "isrc", "iswc", "barcode", "catno", "code", "country", "iso", "status", "type",
-    "primarytype", "secondarytype",
+    "uid", "targetid", "targettype", "isrc", "iswc", "barcode", "catno", "code", "country",
+    "iso", "status", "type", "primarytype", "secondarytype",
 }  # fmt: skip
 BROWSE_LINKS = {
     "release": ("artist", "label", "recording", "release-group", "track_artist", "area"),
@@ -225,6 +225,19 @@ class Searcher:
 
     def _fields_series(self, series: str, doc: Doc) -> FieldMap:
         return self._names(series, doc, "series") | {"sid": [series]}
+
+    def _fields_url(self, url: str, doc: Doc) -> FieldMap:
+        """``url`` (the default), ``uid``, and the entities linking to it: ``relationtype``,
+        ``targetid``, ``targettype``."""
+        links = [r for r in self.cat.relations if url in (r.source, r.target)]
+        return {
+            "_default": [doc["resource"]],
+            "url": [doc["resource"]],
+            "uid": [url],
+            "relationtype": [r.type for r in links],
+            "targetid": [r.source if r.target == url else r.target for r in links],
+            "targettype": [r.source_kind if r.target == url else r.target_kind for r in links],
+        }
 
     def result_doc(self, kind: str, entity_id: str, score: int) -> Doc:
         """A search hit as the real search server shapes it (more than a bare lookup)."""

@@ -217,13 +217,26 @@ def _media(element: ET.Element, _kind: str, key: str, value: Any, doc: Doc) -> N
         _sub(item, "position", medium.get("position"))
         _sub(item, "format", medium.get("format"), id=medium.get("format-id") or "")
         if "discs" in medium or "disc-count" in medium:
-            _list(item, "disc-list", len(medium.get("discs", [])) or medium.get("disc-count", 0))
+            discs = medium.get("discs", [])
+            disc_list = _list(item, "disc-list", len(discs) or medium.get("disc-count", 0))
+            for disc in discs:
+                _disc(disc_list, disc)
         tracks = medium.get("tracks")
         count = medium.get("track-count", len(tracks or []))
         offset = medium.get("track-offset") if tracks is not None else None
         track_list = _list(item, "track-list", count, offset)
         for track in tracks or []:
             _track(track_list, track)
+
+
+def _disc(parent: ET.Element, disc: Doc) -> ET.Element:
+    """``<disc id><sectors/><offset-list count><offset position>…``."""
+    element = ET.SubElement(parent, "disc", {"id": disc["id"]})
+    _sub(element, "sectors", disc["sectors"])
+    offsets = _list(element, "offset-list", len(disc["offsets"]))
+    for position, offset in enumerate(disc["offsets"], start=1):
+        _sub(offsets, "offset", offset, position=str(position))
+    return element
 
 
 def _track(container: ET.Element, track: Doc) -> None:
@@ -344,6 +357,28 @@ def render_isrc(isrc: str, recordings: list[Doc]) -> bytes:
     container = _list(element, "recording-list", len(recordings))
     for doc in recordings:
         entity(container, "recording", doc)
+    return _document(element)
+
+
+def render_disc(doc: Doc) -> bytes:
+    """``/ws/2/discid/{discid}`` for a known disc: ``<disc>`` with its ``<release-list>``."""
+    element = _disc(ET.Element("root"), doc)
+    releases = _list(element, "release-list", len(doc["releases"]))
+    for release in doc["releases"]:
+        entity(releases, "release", release)
+    return _document(element)
+
+
+def render_cdstub(doc: Doc) -> bytes:
+    """``/ws/2/discid/{discid}`` for a CD stub: ``<cdstub id><title><artist>…<track-list>``."""
+    element = ET.Element("cdstub", {"id": doc["id"]})
+    for name in ("title", "artist", "barcode", "disambiguation"):
+        _sub(element, name, doc.get(name))
+    tracks = _list(element, "track-list", len(doc["tracks"]))
+    for track in doc["tracks"]:
+        item = ET.SubElement(tracks, "track")
+        for name in ("title", "artist", "length"):
+            _sub(item, name, track.get(name))
     return _document(element)
 
 

@@ -1,5 +1,6 @@
-"""What MusicBrainz accepts: MBIDs, ``inc`` values per entity, browse links per entity,
-and which representation a request asks for.
+"""What MusicBrainz accepts: MBIDs and the codes it looks things up by (ISRCs, ISWCs, disc
+IDs and TOCs), ``inc`` values per entity, browse links per entity, and which
+representation a request asks for.
 
 Checked here, before anything is sent, so that a mistake costs the client a clear 400 in
 MusicBrainz' own words and costs nobody one of the one-per-second upstream calls. The
@@ -9,6 +10,7 @@ the contract's ``MbInc*`` patterns say the same, and a test ties the two.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -16,6 +18,16 @@ from ..adapters.musicbrainz import Representation
 from ..errors import GatewayError
 
 MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+# As MusicBrainz checks them (``MusicBrainz::Server::Validation``): an ISRC in capitals, an
+# ISWC with or without its punctuation, a disc ID of 27 characters and a ``-``.
+ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
+ISWC = re.compile(r"^T-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}[-.]?[0-9]$")
+DISCID = re.compile(r"^[A-Za-z0-9._-]{27}-$")
+#: The disc ID of a look-up by TOC alone (``/ws/2/discid/-?toc=…``).
+NO_DISCID = "-"
+#: A disc ID look-up pages through at most this many releases at a time.
+DISCID_PAGE = 25
+_TOC = re.compile(r"^[0-9]+(?: [0-9]+){2,}$")
 
 RELATABLE = (
     "area", "artist", "event", "genre", "instrument", "label", "place", "recording",
@@ -56,6 +68,19 @@ LOOKUP_INCLUDES: Mapping[str, frozenset[str]] = {
         "series": (*_MISC, *TAGS, *RELATIONS),
         "work": (*_MISC, *TAGS, *RATINGS, *RELATIONS),
         "url": RELATIONS,
+        # MusicBrainz' genre lookup takes no ``inc`` (yet); ``/genre/all`` none at all.
+        "genre": (),
+        # The recordings with an ISRC, the works with an ISWC, the releases with a disc ID
+        # (media and their disc IDs always included), each as MusicBrainz' own list says.
+        "isrc": (
+            "artists", "releases", "isrcs", "artist-credits", "discids", "media", "aliases",
+            "tags", *RATINGS, *RELATIONS,
+        ),
+        "iswc": ("artists", "artist-credits", "aliases", "tags", *RATINGS, *RELATIONS),
+        "discid": (
+            "artists", "labels", "recordings", "release-groups", "artist-credits", "isrcs",
+            "aliases", *TAGS, *RELATIONS,
+        ),
     }.items()
 }  # fmt: skip
 
@@ -104,6 +129,47 @@ def checked_mbid(mbid: str) -> str:
     if not MBID.match(mbid):
         raise invalid_request("Invalid mbid.")
     return mbid.lower()
+
+
+def checked_code(kind: str, code: str) -> str:
+    """An ISRC or ISWC as MusicBrainz takes it, or its 400 (``Invalid isrc.``)."""
+    if not {"isrc": ISRC, "iswc": ISWC}[kind].match(code):
+        raise invalid_request(f"Invalid {kind}.")
+    return code
+
+
+def checked_discid(discid: str, toc: str | None) -> str:
+    """The disc ID to ask for: itself, or ``-`` when it is none (with a TOC, MusicBrainz
+    then looks the TOC up and nothing else, whatever the ID said); without a TOC, a
+    disc ID that is none is MusicBrainz' 400."""
+    if DISCID.match(discid):
+        return discid
+    if toc is None:
+        raise invalid_request("Invalid discid.")
+    return NO_DISCID
+
+
+def checked_toc(toc: str, *, parsed: bool) -> str:
+    """A TOC (``first last lead-out offset…``, in sectors) written as MusicBrainz reads it:
+    one space between numbers (``+`` is one too).
+
+    ``parsed``: MusicBrainz will read this TOC (a look-up by TOC alone), so what it would
+    refuse is its 400 here: the first track 1, the last at most 99, one offset per
+    track, offsets rising and the lead-out after the last. (With a disc ID, MusicBrainz
+    reads the TOC only when it does not know the ID, and says so then.)
+    """
+    written = toc.replace("+", " ").strip()
+    if not _TOC.match(written):
+        raise invalid_request("Invalid TOC")
+    if parsed:
+        first, last, lead_out, *offsets = (int(number) for number in written.split(" "))
+        rising = all(a < b for a, b in itertools.pairwise(offsets))
+        if not (
+            first == 1 and 1 <= last <= 99 and len(offsets) == last and rising
+            and lead_out > offsets[-1]
+        ):  # fmt: skip
+            raise invalid_request("Invalid TOC")
+    return written
 
 
 def checked_includes(entity: str, inc: str | None, *, allowed: Iterable[str] | None = None) -> str:
