@@ -37,6 +37,7 @@ from .adapters.http import Adapter, HttpClient
 from .adapters.itunes import ITunesAdapter
 from .adapters.musicbrainz import MusicBrainzAdapter
 from .adapters.spotify import SpotifyAdapter
+from .adapters.tidal import TidalAdapter
 from .backends.redis import RedisConnection
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
@@ -44,7 +45,7 @@ from .cache.rendered import RenderedAnswers
 from .cache.store import CacheStore
 from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings, UpstreamSettings
 from .coverart.service import CoverArtService
-from .discogs.image_sources import CoverArtSources
+from .discogs.image_sources import CoverArtSources, ITunesArtwork, OtherSources
 from .discogs.images import DiscogsImages
 from .discogs.service import KEPT_HEADERS as DISCOGS_KEPT_HEADERS
 from .discogs.service import DiscogsService
@@ -74,13 +75,24 @@ from .handlers.image_stats import ImageStatsHandlers
 from .handlers.images import ImageHandlers
 from .handlers.itunes import ITunesHandlers
 from .handlers.links import LinkHandlers
+from .handlers.lookup import LookupHandlers
 from .handlers.meta import MetaHandlers
 from .handlers.musicbrainz import MusicBrainzHandlers
 from .handlers.observability import ObservabilityHandlers
 from .handlers.spotify import SpotifyHandlers
+from .handlers.tidal import TidalHandlers
 from .images.fetching import HostAllowList
 from .images.store import ImageStore
 from .itunes.service import ITunesService
+from .lookup.service import CrossLookup
+from .lookup.sources import (
+    DiscogsSource,
+    ITunesSource,
+    MusicBrainzSource,
+    Source,
+    SpotifySource,
+    TidalSource,
+)
 from .musicbrainz.links import MusicBrainzLinks
 from .musicbrainz.service import MusicBrainzService
 from .observability.access_lines import AccessLines
@@ -90,6 +102,8 @@ from .observability.upstream_watch import UpstreamWatch
 from .openapi31 import OpenAPI31Specification, SpecFirstApp, load_specification
 from .spotify.service import SpotifyService
 from .spotify.token import ClientCredentials
+from .tidal.service import TidalService
+from .tidal.token import ClientCredentials as TidalCredentials
 from .upstream import ProxiedUpstream
 from .url_rewriting import PublicBase
 
@@ -342,6 +356,7 @@ class Services:
     archive: FeatureStore
     itunes: ITunesService
     spotify: SpotifyService
+    tidal: TidalService
 
 
 def build_services(settings: Settings, shared: Shared) -> Services:
@@ -393,11 +408,11 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         public=shared.public,
     )
     archive = FeatureStore(str(settings.acousticbrainz.path))
+    itunes = _itunes(settings, shared)
+    other_sources = OtherSources(CoverArtSources(links, cover_art), ITunesArtwork(discogs, itunes))
     return Services(
         discogs=discogs,
-        discogs_images=_discogs_images(
-            settings, shared, discogs, discogs_adapter, links, cover_art
-        ),
+        discogs_images=_discogs_images(settings, shared, discogs, discogs_adapter, other_sources),
         musicbrainz=musicbrainz,
         links=links,
         cover_art=cover_art,
@@ -405,8 +420,9 @@ def build_services(settings: Settings, shared: Shared) -> Services:
             archive, fetch_missing=_acousticbrainz_upstream(settings, shared)
         ),
         archive=archive,
-        itunes=_itunes(settings, shared),
+        itunes=itunes,
         spotify=_spotify(settings, shared),
+        tidal=_tidal(settings, shared),
     )
 
 
@@ -458,8 +474,7 @@ def _discogs_images(
     shared: Shared,
     discogs: DiscogsService,
     adapter: DiscogsAdapter,
-    links: MusicBrainzLinks,
-    cover_art: CoverArtService,
+    other_sources: OtherSources,
 ) -> DiscogsImages:
     """Discogs images: fetched once within the daily image budget (a gate of its own,
     shared by every process), then served from disk; other sources per ``images.sources``.
@@ -484,7 +499,7 @@ def _discogs_images(
         allowed_hosts=HostAllowList(config.allowed_hosts),
         count=shared.cache.count,
         sources=config.sources,
-        other_source=CoverArtSources(links, cover_art).primary_image,
+        other_source=other_sources.primary_image,
     )
 
 
@@ -532,6 +547,26 @@ def _spotify(settings: Settings, shared: Shared) -> SpotifyService:
         "Spotify", config, shared.upstream_limits, watch=shared.metrics.watch("Spotify")
     )
     return SpotifyService(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
+
+
+def _tidal(settings: Settings, shared: Shared) -> TidalService:
+    """The API with sleeve's token (when credentials are set) or the client's own."""
+    config = settings.upstreams.tidal
+    adapter = _adapter(TidalAdapter, shared.http, config)
+    token = None
+    if config.client_id is not None and config.client_secret is not None:
+        token = TidalCredentials(
+            adapter,
+            shared.cache.store,
+            accounts_url=str(config.accounts_url),
+            client_id=config.client_id,
+            client_secret=config.client_secret.get_secret_value(),
+            lock_ttl=settings.cache.lock_ttl,
+        )
+    gate = upstream_gate(
+        "TIDAL", config, shared.upstream_limits, watch=shared.metrics.watch("TIDAL")
+    )
+    return TidalService(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
 
 
 def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing | None:
@@ -602,6 +637,8 @@ def build_handlers(
         AcousticBrainzHandlers(services.acousticbrainz),
         ITunesHandlers(services.itunes, shared.images),
         SpotifyHandlers(services.spotify),
+        LookupHandlers(_cross_lookup(services), shared.public),
+        TidalHandlers(services.tidal),
         MetaHandlers(contract.raw),
         DocsHandlers(DocsAssets()),
         ImageHandlers(images, shared.images, require_key=settings.images.require_key),
@@ -621,6 +658,18 @@ def build_handlers(
             metrics_token=_secret(settings.server.metrics_token),
         ),
     )
+
+
+def _cross_lookup(services: Services) -> CrossLookup:
+    """Every source a barcode or an ISRC is asked of, in the order answers list them."""
+    sources: list[Source] = [
+        DiscogsSource(services.discogs),
+        MusicBrainzSource(services.musicbrainz),
+        ITunesSource(services.itunes),
+        SpotifySource(services.spotify),
+        TidalSource(services.tidal),
+    ]
+    return CrossLookup(sources, services.links)
 
 
 # --- the ASGI stack ----------------------------------------------------------------------

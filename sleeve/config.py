@@ -45,6 +45,7 @@ from .itunes import kinds as itunes_kinds
 from .musicbrainz import kinds as musicbrainz_kinds
 from .settings_env import EnvironmentSource, EnvValueError
 from .spotify import kinds as spotify_kinds
+from .tidal import kinds as tidal_kinds
 
 DEFAULT_USER_AGENT = f"sleeve/{__version__} +{__url__}"
 
@@ -198,6 +199,7 @@ class TtlSettings(_Section):
     coverartarchive: dict[str, float] = _lifetimes(coverart_kinds.DEFAULT_TTLS)
     itunes: dict[str, float] = _lifetimes(itunes_kinds.DEFAULT_TTLS)
     spotify: dict[str, float] = _lifetimes(spotify_kinds.DEFAULT_TTLS)
+    tidal: dict[str, float] = _lifetimes(tidal_kinds.DEFAULT_TTLS)
 
     @model_validator(mode="before")
     @classmethod
@@ -209,12 +211,14 @@ class TtlSettings(_Section):
             if flat:
                 raise ValueError(
                     f"lifetimes are per upstream: write cache.ttls.discogs.{flat[0]} "
-                    "(or musicbrainz, coverartarchive, itunes, spotify) instead of cache.ttls."
-                    f"{flat[0]}"
+                    "(or musicbrainz, coverartarchive, itunes, spotify, tidal) instead of "
+                    f"cache.ttls.{flat[0]}"
                 )
         return values
 
-    @field_validator("discogs", "musicbrainz", "coverartarchive", "itunes", "spotify", mode="after")
+    @field_validator(
+        "discogs", "musicbrainz", "coverartarchive", "itunes", "spotify", "tidal", mode="after"
+    )
     @classmethod
     def _known_kinds(cls, given: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         defaults = _DEFAULT_LIFETIMES[info.field_name or ""]
@@ -239,6 +243,7 @@ class TtlSettings(_Section):
             coverart_kinds.UPSTREAM: self.coverartarchive,
             itunes_kinds.UPSTREAM: self.itunes,
             spotify_kinds.UPSTREAM: self.spotify,
+            tidal_kinds.UPSTREAM: self.tidal,
         }
 
 
@@ -248,6 +253,7 @@ _DEFAULT_LIFETIMES: dict[str, Mapping[str, float]] = {
     "coverartarchive": coverart_kinds.DEFAULT_TTLS,
     "itunes": itunes_kinds.DEFAULT_TTLS,
     "spotify": spotify_kinds.DEFAULT_TTLS,
+    "tidal": tidal_kinds.DEFAULT_TTLS,
 }
 
 
@@ -348,22 +354,55 @@ class SpotifySettings(UpstreamSettings):
         return self
 
 
+class TidalSettings(UpstreamSettings):
+    """TIDAL's API (v2) with sleeve's client credentials (a token a day, shared by every
+    process); API paths (``/v2/…``) are appended to ``base_url``.
+
+    TIDAL publishes no limit. Its rate-limit headers describe a token bucket: harmony saw
+    ``X-RateLimit-Burst-Capacity: 10``, ``-Requested-Tokens: 5`` (per request) and
+    ``-Replenish-Rate: 1`` (a second) on client-credentials calls, so a burst of two requests
+    and one per five seconds after. Two calls per 10 s window is that sustained rate, and
+    never more than the burst, so sleeve stays inside the bucket however calls arrive; the
+    margin keeps late arrivals from squeezing three into one window upstream.
+    """
+
+    base_url: AnyHttpUrl = AnyHttpUrl("https://openapi.tidal.com")
+    accounts_url: AnyHttpUrl = AnyHttpUrl("https://auth.tidal.com/v1/oauth2/token")
+    client_id: str | None = Field(None, description="The application's client id.")
+    client_secret: SecretStr | None = Field(None, description="The application's secret.")
+    rate_limit: int = Field(
+        2, ge=1, description="Calls per window (TIDAL's is unpublished: 2 per 10 s seen)."
+    )
+    window: float = Field(10, gt=0)
+    window_margin: float = Field(0.5, ge=0)
+
+    @model_validator(mode="after")
+    def _id_needs_secret(self) -> TidalSettings:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("client_id and client_secret go together: set both or neither")
+        return self
+
+
 class UpstreamsSettings(_Section):
     discogs: DiscogsSettings = Field(default_factory=DiscogsSettings)
     musicbrainz: MusicBrainzSettings = Field(default_factory=MusicBrainzSettings)
     coverartarchive: CoverArtArchiveSettings = Field(default_factory=CoverArtArchiveSettings)
     itunes: ITunesSettings = Field(default_factory=ITunesSettings)
     spotify: SpotifySettings = Field(default_factory=SpotifySettings)
+    tidal: TidalSettings = Field(default_factory=TidalSettings)
     acousticbrainz: AcousticBrainzUpstreamSettings = Field(
         default_factory=AcousticBrainzUpstreamSettings
     )
 
 
-ImageSource = Literal["discogs", "coverartarchive-release", "coverartarchive-release-group"]
+ImageSource = Literal[
+    "discogs", "coverartarchive-release", "coverartarchive-release-group", "itunes"
+]
 IMAGE_SOURCES: tuple[ImageSource, ...] = (
     "discogs",
     "coverartarchive-release",
     "coverartarchive-release-group",
+    "itunes",
 )
 
 
@@ -393,7 +432,8 @@ class ImagesSettings(_Section):
         min_length=1,
         description="Where a Discogs release's or master's primary image comes from, tried "
         "in order: Discogs itself (within the budget) and the Cover Art Archive's front art "
-        "of its MusicBrainz release or release group. Put the archive first to spare the "
+        "of its MusicBrainz release or release group, and iTunes' artwork of the album with "
+        "its barcode. Put the archive first to spare the "
         "Discogs budget; leave it out for Discogs images only.",
     )
     cover_art_delivery: Literal["bytes", "redirect"] = Field(

@@ -26,6 +26,7 @@ _CLAIMS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("acousticbrainz", ("/api/v1/",), ("/api/v1",)),
     ("itunes", ("/itunes/",), ("/search", "/lookup")),
     ("spotify", ("/v1/",), ("/v1",)),
+    ("tidal", ("/v2/",), ("/v2",)),
 )
 DEFAULT = "discogs"
 

@@ -15,6 +15,7 @@ from sleeve.emulators.discogs import DiscogsEmulator, EmulatorThread
 from sleeve.emulators.itunes import ITunesEmulator
 from sleeve.emulators.musicbrainz import MusicBrainzEmulator
 from sleeve.emulators.spotify import SpotifyEmulator
+from sleeve.emulators.tidal import TidalEmulator
 from tests.servers import gateway
 
 ADMIN_TOKEN = "test-admin-token"
@@ -95,6 +96,14 @@ def spotify_upstream() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def tidal_upstream() -> Iterator[str]:
+    """A TIDAL emulator (token endpoint and API on one port) for the session's gateway,
+    without its own limit (its default is TIDAL's 2 per 10 s)."""
+    with EmulatorThread(TidalEmulator(rate_limit=None)) as url:
+        yield url
+
+
 def metabrainz_settings(musicbrainz: RunningMusicBrainz, coverart: RunningCoverArt) -> dict:
     """Gateway settings pointing MusicBrainz and the Cover Art Archive at the emulators."""
     return {
@@ -137,6 +146,7 @@ def gateway_url(
     coverart: RunningCoverArt,
     itunes_upstream: RunningITunes,
     spotify_upstream: str,
+    tidal_upstream: str,
     gateway_cache: pathlib.Path,
 ) -> Iterator[str]:
     """A gateway in front of the session's emulators, validating its own answers."""
@@ -149,6 +159,13 @@ def gateway_url(
         "accounts_url": f"{spotify_upstream}/api/token",
         "client_id": "sample-spotify-id",
         "client_secret": "sample-spotify-secret",
+        "rate_limit": 1_000_000,
+    }
+    settings["upstreams"]["tidal"] = {
+        "base_url": tidal_upstream,
+        "accounts_url": f"{tidal_upstream}/v1/oauth2/token",
+        "client_id": "sample-tidal-id",
+        "client_secret": "sample-tidal-secret",
         "rate_limit": 1_000_000,
     }
     with gateway(

@@ -70,6 +70,7 @@ def gateway_settings(discogs_url: str, **overrides: Any) -> Settings:
             "coverartarchive": {"base_url": CLOSED, "rate_limit": 1_000_000},
             "itunes": {"base_url": CLOSED, "rate_limit": 1_000_000},
             "spotify": {"base_url": CLOSED, "rate_limit": 1_000_000},
+            "tidal": {"base_url": CLOSED, "rate_limit": 1_000_000},
         },
         "clients": {"anonymous_limit": 1_000_000, "limit": 1_000_000},
     }

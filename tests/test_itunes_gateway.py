@@ -179,3 +179,38 @@ def test_itunespy_works_through_sleeve_by_its_base_urls(
     found = itunespy.search_album("sketches")
     assert [a.collection_id for a in found] == [SOLO_SKETCHES_ID]
     assert {r.path for r in itunes.emulator.requests} == {"/lookup", "/search"}
+
+
+def test_itunes_artwork_is_an_image_source_found_by_the_release_s_barcode(
+    discogs,  # type: ignore[no-untyped-def]
+    itunes: Running,
+) -> None:
+    settings = itunes_settings(itunes.upstream)
+    settings["images"] |= {"sources": ["itunes"], "require_key": False}  # type: ignore[operator]
+    with gateway(discogs.url, **settings) as sleeve:
+        image = httpx.get(f"{sleeve}/images/releases/2/0")  # Second Draft, 5012345678917
+        assert image.status_code == 200, image.text
+        assert Image.open(io.BytesIO(image.content)).size[0] >= 600
+        assert itunes.emulator.calls_by_path["/lookup"] == 1
+        assert itunes.emulator.artwork_calls == 1
+        assert discogs.emulator.image_calls == 0  # the Discogs budget was spared
+        nothing = httpx.get(f"{sleeve}/images/releases/5/0")  # no barcode: no iTunes image
+        assert nothing.status_code == 404
+
+
+def test_apple_s_limit_is_kept_by_two_gateways_sharing_their_limits(discogs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Two gateways (as two workers: they share only the limits file beside the cache)
+    never make Apple see more than its limit in a window, so it never answers 403."""
+    emulator = ITunesEmulator(rate_limit=4, window_seconds=60)
+    cache = {"path": str(tmp_path / "cache.db")}
+    with EmulatorThread(emulator) as url:
+        settings = itunes_settings(url, rate_limit=4, window=60, max_wait=0.2, attempts=1)
+        with (
+            gateway(discogs.url, cache=cache, **settings) as one,
+            gateway(discogs.url, cache=cache, **settings) as two,
+        ):
+            statuses = [
+                httpx.get(f"{(one, two)[n % 2]}/lookup?id={n + 1}").status_code for n in range(8)
+            ]
+    assert statuses.count(200) == 4 and statuses.count(503) == 4, statuses
+    assert emulator.calls == 4  # every refusal was sleeve's own, before Apple was asked

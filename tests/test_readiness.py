@@ -54,6 +54,7 @@ def test_ready_goes_503_when_redis_stops_and_back(
             "itunes",
             "itunesimages",
             "spotify",
+            "tidal",
         }
 
         redis.kill()

@@ -75,3 +75,15 @@ def test_tox_runs_the_suite_with_every_extra() -> None:
 @pytest.mark.parametrize("extra", ["test", "clients"])
 def test_the_installed_package_declares_its_extras(extra: str) -> None:
     assert extra in (importlib.metadata.metadata("sleeve").get_all("Provides-Extra") or [])
+
+
+def test_the_wheel_lists_every_package_of_the_checkout() -> None:
+    """The package list is written out (so that no generic top-level name lands in
+    site-packages): a new package must be in it, or the installed wheel cannot import it."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "sleeve").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found <= listed, f"not in [tool.setuptools] packages: {sorted(found - listed)}"

@@ -25,10 +25,12 @@ from sleeve.handlers.image_stats import ImageStatsHandlers
 from sleeve.handlers.images import ImageHandlers
 from sleeve.handlers.itunes import ITunesHandlers
 from sleeve.handlers.links import LinkHandlers
+from sleeve.handlers.lookup import LookupHandlers
 from sleeve.handlers.meta import MetaHandlers
 from sleeve.handlers.musicbrainz import MusicBrainzHandlers
 from sleeve.handlers.observability import ObservabilityHandlers
 from sleeve.handlers.spotify import SpotifyHandlers
+from sleeve.handlers.tidal import TidalHandlers
 
 from sleeve.app import SPEC_PATH
 from sleeve.musicbrainz import rules
@@ -58,6 +60,8 @@ HANDLERS = (
     ImageStatsHandlers,
     ITunesHandlers,
     SpotifyHandlers,
+    LookupHandlers,
+    TidalHandlers,
     ObservabilityHandlers,
 )
 PROXIED = {"Database", "Service", "MusicBrainz", "Links"}

@@ -19,6 +19,7 @@ from sleeve.emulators.spotify_data import (
     FICTIONAL_FREQUENCIES_ID,
     FICTIONAL_FREQUENCIES_TRACK_IDS,
     FICTIONAL_FREQUENCIES_UPC,
+    REMASTERED_TRACK_IDS,
     SIGNAL_TEST_ISRC,
 )
 from tests.servers import gateway
@@ -164,3 +165,43 @@ def test_spotipy_works_through_sleeve_by_its_prefix(spotify: Running) -> None:
     following = client.next(page)  # a URL on sleeve, as sleeve wrote it
     assert following["offset"] == 2
     assert all(r.path.startswith("/v1/") for r in spotify.emulator.requests)
+
+
+def test_spotify_s_window_is_kept_by_two_gateways_sharing_their_limits(discogs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    emulator = SpotifyEmulator(rate_limit=4, window_seconds=30)
+    cache = {"path": str(tmp_path / "cache.db")}
+    with EmulatorThread(emulator) as url:
+        settings = spotify_settings(url, rate_limit=4, window=30, max_wait=0.2, attempts=1)
+        with (
+            gateway(discogs.url, cache=cache, **settings) as one,
+            gateway(discogs.url, cache=cache, **settings) as two,
+        ):
+            statuses = [
+                httpx.get(f"{(one, two)[n % 2]}/v1/tracks/{track}").status_code
+                for n, track in enumerate(
+                    FICTIONAL_FREQUENCIES_TRACK_IDS + REMASTERED_TRACK_IDS[:3]
+                )
+            ]
+    assert statuses.count(200) == 4 and statuses.count(503) == 4, statuses
+    assert emulator.calls == 4
+
+
+def test_gateways_sharing_redis_share_one_token(discogs) -> None:  # type: ignore[no-untyped-def]
+    """Processes on several hosts, sharing only Redis, make one grant between them."""
+    from tests.cache.redis_server import RedisServer
+
+    redis = RedisServer().start()
+    emulator = SpotifyEmulator(rate_limit=1_000_000)
+    try:
+        cache = {"backend": "redis", "redis_url": redis.url, "namespace": "spotify-token-test:"}
+        with EmulatorThread(emulator) as url:
+            settings = spotify_settings(url)
+            with (
+                gateway(discogs.url, cache=cache, **settings) as one,
+                gateway(discogs.url, cache=cache, **settings) as two,
+            ):
+                assert httpx.get(f"{one}/v1/markets").status_code == 200
+                assert httpx.get(f"{two}/v1/artists/{spotify_artist()}").status_code == 200
+        assert emulator.token_calls == 1
+    finally:
+        redis.kill()

@@ -75,11 +75,11 @@ class DiscogsService:
         body, headers = await self._rendered(request, stored.body, dict(stored.headers), path)
         return self._upstream.respond(request, served, body, headers, media_type="application/json")
 
-    async def document(self, path: str) -> Any:
-        """The upstream's answer for ``path`` as sleeve itself sees it (its credentials, the
-        default representation), through the cache, for sleeve's own use (images);
-        ``None`` when Discogs has no such thing."""
-        stored = (await self._served(path, [], None)).answer
+    async def document(self, path: str, query: list[tuple[str, str]] | None = None) -> Any:
+        """The upstream's answer for ``path`` (with ``query``) as sleeve itself sees it (its
+        credentials, the default representation), through the cache, for sleeve's own use
+        (images, the barcode look-up); ``None`` when Discogs has no such thing."""
+        stored = (await self._served(path, list(query or []), None)).answer
         if stored.status == 404:
             return None
         if stored.status != 200:

@@ -5,7 +5,8 @@ kind: Discogs and AcousticBrainz clients get ``{"message": …}``; MusicBrainz c
 ``{"error": …, "help": …}`` or its XML form (whichever representation they asked for);
 Cover Art Archive clients get a line of plain text, as the archive sends; iTunes clients
 get Apple's ``{"errorMessage": …}``, Spotify clients Spotify's
-``{"error": {"status": …, "message": …}}``. Whose path it
+``{"error": {"status": …, "message": …}}``, TIDAL clients a JSON:API error document,
+``{"errors": [{"status": "400", "detail": …}]}``. Whose path it
 is comes from :mod:`sleeve.url_space`.
 """
 
@@ -43,6 +44,9 @@ def render_error(
     if upstream == "spotify":
         spotify = {"error": {"status": status, "message": message}}
         return json.dumps(spotify).encode(), "application/json; charset=utf-8"
+    if upstream == "tidal":  # JSON:API's media type takes no charset
+        tidal = {"errors": [{"status": str(status), "detail": message}]}
+        return json.dumps(tidal).encode(), "application/vnd.api+json"
     return json.dumps({"message": message}).encode(), "application/json"
 
 

@@ -107,13 +107,17 @@ class ITunesService:
         wanted = upstream_artwork(token, size)
         if wanted is None:
             raise GatewayError(404, "No such artwork: the URL is not one sleeve gave out.")
-        if not self._allowed.allows(wanted.url):
-            raise GatewayError(404, self._allowed.refusal(wanted.url, "The artwork"))
-        name = "itunes/" + hashlib.sha256(wanted.url.encode()).hexdigest()
+        return await self.artwork_at(wanted.url)
+
+    async def artwork_at(self, url: str) -> StoredImage:
+        """The artwork at ``url`` on Apple's CDN, from the store (fetched once)."""
+        if not self._allowed.allows(url):
+            raise GatewayError(404, self._allowed.refusal(url, "The artwork"))
+        name = "itunes/" + hashlib.sha256(url.encode()).hexdigest()
         stored = await self._images.stored(name)
         self._upstream.cache.count("images:itunes", "hit" if stored is not None else "miss")
         if stored is None:
-            stored = await self._images.once(name, lambda: self._download(name, wanted.url))
+            stored = await self._images.once(name, lambda: self._download(name, url))
         return stored
 
     async def _download(self, name: str, url: str) -> StoredImage:
