@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 from .acousticbrainz.service import AcousticBrainzService, FetchMissing
 from .acousticbrainz.store import FeatureStore
 from .adapters.acousticbrainz import AcousticBrainzAdapter
+from .adapters.bearer import BearerAdapter
 from .adapters.coverart import CoverArtAdapter
 from .adapters.discogs import DiscogsAdapter, DiscogsCredentials
 from .adapters.http import Adapter, HttpClient
@@ -39,11 +40,21 @@ from .adapters.musicbrainz import MusicBrainzAdapter
 from .adapters.spotify import SpotifyAdapter
 from .adapters.tidal import TidalAdapter
 from .backends.redis import RedisConnection
+from .bearer_catalog import BearerCatalog
 from .cache.answer_cache import AnswerCache
 from .cache.freshness import FreshnessPolicy
 from .cache.rendered import RenderedAnswers
 from .cache.store import CacheStore
-from .config import CacheSettings, ClientsSettings, DiscogsSettings, Settings, UpstreamSettings
+from .client_credentials import ClientCredentials as SharedCredentials
+from .config import (
+    CacheSettings,
+    ClientsSettings,
+    DiscogsSettings,
+    Settings,
+    SpotifySettings,
+    TidalSettings,
+    UpstreamSettings,
+)
 from .coverart.service import CoverArtService
 from .discogs.image_sources import CoverArtSources, ITunesArtwork, OtherSources
 from .discogs.images import DiscogsImages
@@ -101,7 +112,7 @@ from .observability.readiness import Readiness
 from .observability.upstream_watch import UpstreamWatch
 from .openapi31 import OpenAPI31Specification, SpecFirstApp, load_specification
 from .spotify.service import SpotifyService
-from .spotify.token import ClientCredentials
+from .spotify.token import ClientCredentials as SpotifyCredentials
 from .tidal.service import TidalService
 from .tidal.token import ClientCredentials as TidalCredentials
 from .upstream import ProxiedUpstream
@@ -126,6 +137,7 @@ __all__ = [
 ]
 
 AdapterType = TypeVar("AdapterType", bound=Adapter)
+CatalogType = TypeVar("CatalogType", bound=BearerCatalog)
 
 # Credentials are sleeve's own business (the document lists the forms clients use), so
 # connexion's security middleware would only re-parse them on every request; and the
@@ -421,8 +433,12 @@ def build_services(settings: Settings, shared: Shared) -> Services:
         ),
         archive=archive,
         itunes=itunes,
-        spotify=_spotify(settings, shared),
-        tidal=_tidal(settings, shared),
+        spotify=_bearer_catalog(
+            SpotifyService, SpotifyAdapter, SpotifyCredentials, upstreams.spotify, settings, shared
+        ),
+        tidal=_bearer_catalog(
+            TidalService, TidalAdapter, TidalCredentials, upstreams.tidal, settings, shared
+        ),
     )
 
 
@@ -529,13 +545,20 @@ def _itunes(settings: Settings, shared: Shared) -> ITunesService:
     )
 
 
-def _spotify(settings: Settings, shared: Shared) -> SpotifyService:
-    """The catalog with sleeve's token (when credentials are set) or the client's own."""
-    config = settings.upstreams.spotify
-    adapter = _adapter(SpotifyAdapter, shared.http, config)
+def _bearer_catalog(
+    service: type[CatalogType],
+    adapter_kind: type[BearerAdapter],
+    credentials: type[SharedCredentials],
+    config: SpotifySettings | TidalSettings,
+    settings: Settings,
+    shared: Shared,
+) -> CatalogType:
+    """A catalog read with sleeve's token (when credentials are set: one grant shared by
+    every process through the store) or the client's own."""
+    adapter = _adapter(adapter_kind, shared.http, config)
     token = None
     if config.client_id is not None and config.client_secret is not None:
-        token = ClientCredentials(
+        token = credentials(
             adapter,
             shared.cache.store,
             accounts_url=str(config.accounts_url),
@@ -543,30 +566,9 @@ def _spotify(settings: Settings, shared: Shared) -> SpotifyService:
             client_secret=config.client_secret.get_secret_value(),
             lock_ttl=settings.cache.lock_ttl,
         )
-    gate = upstream_gate(
-        "Spotify", config, shared.upstream_limits, watch=shared.metrics.watch("Spotify")
-    )
-    return SpotifyService(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
-
-
-def _tidal(settings: Settings, shared: Shared) -> TidalService:
-    """The API with sleeve's token (when credentials are set) or the client's own."""
-    config = settings.upstreams.tidal
-    adapter = _adapter(TidalAdapter, shared.http, config)
-    token = None
-    if config.client_id is not None and config.client_secret is not None:
-        token = TidalCredentials(
-            adapter,
-            shared.cache.store,
-            accounts_url=str(config.accounts_url),
-            client_id=config.client_id,
-            client_secret=config.client_secret.get_secret_value(),
-            lock_ttl=settings.cache.lock_ttl,
-        )
-    gate = upstream_gate(
-        "TIDAL", config, shared.upstream_limits, watch=shared.metrics.watch("TIDAL")
-    )
-    return TidalService(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
+    name = adapter_kind.name
+    gate = upstream_gate(name, config, shared.upstream_limits, watch=shared.metrics.watch(name))
+    return service(adapter, ProxiedUpstream(shared.cache, gate), token, public=shared.public)
 
 
 def _acousticbrainz_upstream(settings: Settings, shared: Shared) -> FetchMissing | None:
