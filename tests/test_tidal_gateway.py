@@ -263,3 +263,22 @@ def test_search_finds_the_tracks_and_points_their_links_at_sleeve(tidal: Running
     assert {"id": SIGNAL_TEST_TRACK_ID, "type": "tracks"} in hits["data"]
     assert hits["links"]["self"].startswith(f"{tidal.sleeve}/v2/searchResults/")
     assert SIGNAL_TEST_TRACK_ID in {item["id"] for item in document["included"]}
+
+
+def test_tidal_s_window_is_kept_by_two_gateways_sharing_their_limits(discogs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """TIDAL's real limit (2 calls in 10 s) on the emulator and sleeve's default: two
+    gateways sharing their limits never make it answer 429."""
+    emulator = TidalEmulator()  # TIDAL's own 2 per 10 s
+    cache = {"path": str(tmp_path / "cache.db")}
+    with EmulatorThread(emulator) as url:
+        settings = tidal_settings(url, rate_limit=2, window=10, max_wait=0.2, attempts=1)
+        with (
+            gateway(discogs.url, cache=cache, **settings) as one,
+            gateway(discogs.url, cache=cache, **settings) as two,
+        ):
+            statuses = [
+                httpx.get(f"{(one, two)[n % 2]}/v2/tracks/{track}", params=COUNTRY).status_code
+                for n, track in enumerate(FICTIONAL_FREQUENCIES_TRACK_IDS[:4])
+            ]
+    assert statuses == [200, 200, 503, 503], statuses
+    assert emulator.calls == 2  # and never a 429

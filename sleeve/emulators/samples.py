@@ -20,6 +20,12 @@ from .itunes import ARTWORK_PREFIX, ITunesEmulator
 from .itunes_data import FICTIONAL_FREQUENCIES_ID, FICTIONAL_FREQUENCIES_UPC
 from .metabrainz_data import DISCOGS_LINKED_RELEASE_MBID, RELEASE_WITH_ART_MBID
 from .musicbrainz import MusicBrainzEmulator
+from .spotify import DEFAULT_CLIENT_ID as SPOTIFY_CLIENT_ID
+from .spotify import DEFAULT_CLIENT_SECRET as SPOTIFY_CLIENT_SECRET
+from .spotify import TOKEN_PATH as SPOTIFY_TOKEN_PATH
+from .spotify import SpotifyEmulator
+from .tidal import TOKEN_PATH as TIDAL_TOKEN_PATH
+from .tidal import TidalEmulator
 
 __all__ = ["DISCOGS_TOKEN", "SampleUpstreams", "running_samples"]
 
@@ -44,6 +50,10 @@ class SampleUpstreams:
     coverart_url: str
     itunes: ITunesEmulator
     itunes_url: str
+    spotify: SpotifyEmulator
+    spotify_url: str
+    tidal: TidalEmulator
+    tidal_url: str
 
     def gateway_upstreams(self) -> dict[str, dict[str, object]]:
         """``upstreams`` settings pointing sleeve at them."""
@@ -52,6 +62,18 @@ class SampleUpstreams:
             "musicbrainz": {"base_url": f"{self.musicbrainz_url}/ws/2"},
             "coverartarchive": {"base_url": self.coverart_url},
             "itunes": {"base_url": self.itunes_url},
+            "spotify": {
+                "base_url": self.spotify_url,
+                "accounts_url": f"{self.spotify_url}{SPOTIFY_TOKEN_PATH}",
+                "client_id": SPOTIFY_CLIENT_ID,
+                "client_secret": SPOTIFY_CLIENT_SECRET,
+            },
+            "tidal": {
+                "base_url": self.tidal_url,
+                "accounts_url": f"{self.tidal_url}{TIDAL_TOKEN_PATH}",
+                "client_id": self.tidal.client_id,
+                "client_secret": self.tidal.client_secret,
+            },
         }
 
     def image_hosts(self) -> list[str]:
@@ -70,16 +92,20 @@ class SampleUpstreams:
 
 @contextlib.contextmanager
 def running_samples(host: str = "127.0.0.1") -> Iterator[SampleUpstreams]:
-    """Start the four sample upstreams on free ports of ``host``; stop them on exit."""
+    """Start the sample upstreams on free ports of ``host``; stop them on exit."""
     discogs = DiscogsEmulator(tokens={DISCOGS_TOKEN}, image_host="self")
     musicbrainz = MusicBrainzEmulator()
     coverart = CoverArtEmulator()
     itunes = ITunesEmulator()  # Apple's limit: 20 calls a minute
+    spotify = SpotifyEmulator()
+    tidal = TidalEmulator()  # 2 calls in 10 s, as TIDAL has been seen to allow
     with (
         EmulatorThread(discogs, host) as discogs_url,
         EmulatorThread(musicbrainz, host) as musicbrainz_url,
         EmulatorThread(coverart, host) as coverart_url,
         EmulatorThread(itunes, host) as itunes_url,
+        EmulatorThread(spotify, host) as spotify_url,
+        EmulatorThread(tidal, host) as tidal_url,
     ):
         yield SampleUpstreams(
             discogs,
@@ -90,4 +116,8 @@ def running_samples(host: str = "127.0.0.1") -> Iterator[SampleUpstreams]:
             coverart_url,
             itunes,
             itunes_url,
+            spotify,
+            spotify_url,
+            tidal,
+            tidal_url,
         )
