@@ -19,7 +19,7 @@ from sleeve.images.store import ImageStore
 from sleeve.itunes.service import ITunesService
 
 #: Apple looks up by one kind of id per request.
-_LOOKUP_KEYS = ("id", "upc", "amgArtistId", "amgAlbumId", "amgVideoId", "isbn")
+_LOOKUP_KEYS = ("id", "upc", "amgArtistId", "amgAlbumId", "amgVideoId", "isbn", "bundleId")
 
 
 class ITunesHandlers:

@@ -214,3 +214,18 @@ def test_apple_s_limit_is_kept_by_two_gateways_sharing_their_limits(discogs, tmp
             ]
     assert statuses.count(200) == 4 and statuses.count(503) == 4, statuses
     assert emulator.calls == 4  # every refusal was sleeve's own, before Apple was asked
+
+
+def test_minim_s_search_api_works_through_sleeve_by_its_api_url(itunes: Running) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # minim warns that FFmpeg is missing: not needed here
+        warnings.simplefilter("ignore")
+        from minim.itunes import SearchAPI
+
+    client = SearchAPI()
+    client.API_URL = itunes.sleeve  # the one change
+    album = client.lookup(upc=int(UPC), entity="song")["results"][0]
+    assert album["collectionId"] == FICTIONAL_FREQUENCIES_ID
+    found = client.search("sketches", media="music", entity="album")
+    assert [r["collectionId"] for r in found["results"]] == [SOLO_SKETCHES_ID]

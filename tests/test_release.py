@@ -18,7 +18,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 CLIENT_LIBRARIES = {
     "python3-discogs-client", "musicbrainzngs", "beets", "openapi-python-client",
-    "itunespy", "spotipy",
+    "itunespy", "spotipy", "minim",
 }  # fmt: skip
 
 

@@ -47,8 +47,8 @@ SEARCH_PARAMETERS = (
     "term", "country", "media", "entity", "attribute", "limit", "lang", "version", "explicit",
 )  # fmt: skip
 LOOKUP_PARAMETERS = (
-    "id", "upc", "amgArtistId", "amgAlbumId", "amgVideoId", "isbn", "entity", "limit", "sort",
-    "country", "media", "attribute", "lang",
+    "id", "upc", "amgArtistId", "amgAlbumId", "amgVideoId", "isbn", "bundleId", "entity", "limit",
+    "sort", "country", "media", "attribute", "lang",
 )  # fmt: skip
 _KINDS: dict[str, tuple[Kind, tuple[str, ...]]] = {
     "/search": (SEARCH, SEARCH_PARAMETERS),
