@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -147,10 +147,25 @@ def gateway_processes(
             _wait_until_healthy(url, process, log)
         yield [url for _, url, _ in started]
     finally:
-        for process, _, _ in started:
-            process.terminate()
-        for process, _, _ in started:
-            process.wait(10)
+        _stop(process for process, _, _ in started)
+
+
+def _stop(processes: Iterable[subprocess.Popen[bytes]], bound: float = 30.0) -> None:
+    """SIGTERM each, then wait for each: a bound, not a measure (a loaded machine can
+    take seconds to run a lifespan's shutdown). One that outlives it is killed, so that no
+    stray gateway is left to disturb the tests after, and the test fails saying so."""
+    processes = list(processes)
+    for process in processes:
+        process.terminate()
+    stuck = []
+    for process in processes:
+        try:
+            process.wait(bound)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            stuck.append(process.args)
+    assert not stuck, f"sleeve serve did not stop within {bound} s of SIGTERM: {stuck}"
 
 
 def _start_gateway(
