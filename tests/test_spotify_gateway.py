@@ -19,6 +19,7 @@ from sleeve.emulators.spotify_data import (
     FICTIONAL_FREQUENCIES_ID,
     FICTIONAL_FREQUENCIES_TRACK_IDS,
     FICTIONAL_FREQUENCIES_UPC,
+    REMASTERED_ID,
     REMASTERED_TRACK_IDS,
     SIGNAL_TEST_ISRC,
 )
@@ -205,3 +206,31 @@ def test_gateways_sharing_redis_share_one_token(discogs) -> None:  # type: ignor
         assert emulator.token_calls == 1
     finally:
         redis.kill()
+
+
+@pytest.mark.parametrize(
+    ("path", "what"),
+    [
+        (f"/v1/albums?ids={FICTIONAL_FREQUENCIES_ID},{REMASTERED_ID}", "albums"),
+        (f"/v1/albums/?ids={FICTIONAL_FREQUENCIES_ID}", "albums"),
+        (f"/v1/albums/{FICTIONAL_FREQUENCIES_ID}/tracks?limit=2&offset=1", "items"),
+        (f"/v1/tracks?ids={FICTIONAL_FREQUENCIES_TRACK_IDS[0]}", "tracks"),
+        ("/v1/artists?ids={artist}", "artists"),
+        ("/v1/artists/?ids={artist}", "artists"),
+        ("/v1/artists/{artist}/albums?include_groups=album&limit=5", "items"),
+        ("/v1/artists/{artist}/top-tracks?market=GB", "tracks"),
+        (f"/v1/search?q=isrc:{SIGNAL_TEST_ISRC}&type=track&market=GB", "tracks"),
+        ("/v1/markets", "markets"),
+    ],
+)
+def test_every_catalog_operation_answers_through_sleeve(
+    spotify: Running, path: str, what: str
+) -> None:
+    url = spotify.sleeve + path.format(artist=spotify_artist())
+    answer = httpx.get(url)
+    assert answer.status_code == 200, answer.text
+    assert what in answer.json()
+    # One call upstream, at Spotify's path; spotipy's slash twin shares its entry.
+    asked = [r.path for r in spotify.emulator.requests]
+    assert asked in ([], [path.split("?")[0].rstrip("/").format(artist=spotify_artist())])
+    assert answer.headers["cache-status"].startswith("sleeve; " + ("fwd=miss" if asked else "hit"))
