@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..adapters.http import UpstreamError
@@ -75,7 +75,9 @@ class CrossLookup:
             "sources": {name: _status(found) for name, found in answers.items()},
         }
 
-    async def _ask_all(self, ask: Any) -> dict[str, list[Match] | BaseException | str]:
+    async def _ask_all(
+        self, ask: Callable[[Source], Awaitable[list[Match]]]
+    ) -> dict[str, list[Match] | BaseException | str]:
         async def one(source: Source) -> list[Match] | BaseException | str:
             if not source.configured:
                 return "not configured"

@@ -9,6 +9,7 @@ barcodes), an id that is not the source's kind of id is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, Protocol
 
@@ -92,17 +93,16 @@ class DiscogsSource:
         query = [("barcode", code.spellings[-1]), ("type", "release")]
         found = await self._discogs.document("/database/search", query)
         results = found.get("results") if isinstance(found, dict) else None
-        matches = []
+        found_ids: list[int] = []
         for result in (results if isinstance(results, list) else [])[: MAX_RELEASES * 4]:
             if not isinstance(result, dict) or not isinstance(result.get("id"), int):
                 continue
             barcodes = result.get("barcode")
-            if not isinstance(barcodes, list) or not any(same_barcode(b, code) for b in barcodes):
-                continue
-            matches.append(await self._release(result["id"], code, base))
-            if len(matches) == MAX_RELEASES:
-                break
-        return matches
+            if isinstance(barcodes, list) and any(same_barcode(b, code) for b in barcodes):
+                found_ids.append(result["id"])
+        # Each release read for its track count, at once (each a cached, gated call).
+        ids = list(dict.fromkeys(found_ids))[:MAX_RELEASES]
+        return list(await asyncio.gather(*(self._release(i, code, base) for i in ids)))
 
     async def _release(self, release_id: int, code: Gtin, base: str) -> Match:
         release = await self._discogs.document(f"/releases/{release_id}") or {}
