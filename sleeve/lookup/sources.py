@@ -304,50 +304,52 @@ class TidalSource:
         return self._tidal.configured
 
     async def releases(self, code: Gtin, base: str) -> list[Match]:
-        query = [("countryCode", TIDAL_COUNTRY), ("include", "artists")]
-        query += [("filter[barcodeId]", spelling) for spelling in code.spellings]
-        found = await self._tidal.document("/v2/albums", query, "album")
-        names = _included_names(found)
-        matches = []
-        for album in _resources(found, "albums"):
-            attributes = album.get("attributes")
-            attributes = attributes if isinstance(attributes, dict) else {}
-            tidal_id = album["id"]
-            matches.append(
-                Match(
-                    self.name,
-                    tidal_id,
-                    text(attributes.get("title")) or "",
-                    artists=_related_names(album, "artists", names),
-                    year=year_of(attributes.get("releaseDate")),
-                    track_count=count(attributes.get("numberOfItems")),
-                    barcode=text(attributes.get("barcodeId")),
-                    url=f"{base}/v2/albums/{tidal_id}?countryCode={TIDAL_COUNTRY}",
-                )
+        query = [("filter[barcodeId]", spelling) for spelling in code.spellings]
+        return [
+            Match(
+                self.name,
+                tidal_id,
+                text(attributes.get("title")) or "",
+                artists=artists,
+                year=year_of(attributes.get("releaseDate")),
+                track_count=count(attributes.get("numberOfItems")),
+                barcode=text(attributes.get("barcodeId")),
+                url=f"{base}/v2/albums/{tidal_id}?countryCode={TIDAL_COUNTRY}",
             )
-        return matches
+            for tidal_id, attributes, artists in await self._found("albums", query)
+        ]
 
     async def recordings(self, isrc: str, base: str) -> list[Match]:
-        query = [("countryCode", TIDAL_COUNTRY), ("filter[isrc]", isrc), ("include", "artists")]
-        found = await self._tidal.document("/v2/tracks", query, "track")
-        names = _included_names(found)
-        matches = []
-        for track in _resources(found, "tracks"):
-            attributes = track.get("attributes")
-            attributes = attributes if isinstance(attributes, dict) else {}
-            tidal_id = track["id"]
-            matches.append(
-                Match(
-                    self.name,
-                    tidal_id,
-                    text(attributes.get("title")) or "",
-                    artists=_related_names(track, "artists", names),
-                    isrc=isrc,
-                    length_ms=_iso_duration_ms(attributes.get("duration")),
-                    url=f"{base}/v2/tracks/{tidal_id}?countryCode={TIDAL_COUNTRY}",
-                )
+        return [
+            Match(
+                self.name,
+                tidal_id,
+                text(attributes.get("title")) or "",
+                artists=artists,
+                isrc=isrc,
+                length_ms=_iso_duration_ms(attributes.get("duration")),
+                url=f"{base}/v2/tracks/{tidal_id}?countryCode={TIDAL_COUNTRY}",
             )
-        return matches
+            for tidal_id, attributes, artists in await self._found(
+                "tracks", [("filter[isrc]", isrc)]
+            )
+        ]
+
+    async def _found(
+        self, kind: str, filters: list[tuple[str, str]]
+    ) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
+        """``(id, attributes, artist names)`` of each ``kind`` resource the filters find."""
+        query = [("countryCode", TIDAL_COUNTRY), ("include", "artists"), *filters]
+        found = await self._tidal.document(f"/v2/{kind}", query, kind.removesuffix("s"))
+        names = _included_names(found)
+        return [
+            (
+                resource["id"],
+                attributes if isinstance(attributes := resource.get("attributes"), dict) else {},
+                _related_names(resource, "artists", names),
+            )
+            for resource in _resources(found, kind)
+        ]
 
 
 def _resources(found: Any, kind: str) -> list[dict[str, Any]]:
