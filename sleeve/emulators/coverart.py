@@ -40,7 +40,7 @@ from aiohttp import web
 from .discogs import RecordedRequest
 from .discogs_access import MovingWindowLimiter
 from .discogs_images import ImageSpec, ImageStore, etag_matches
-from .metabrainz_common import CallLog, ModeSwitch, drop
+from .metabrainz_common import CallLog, CountedEmulator, ModeSwitch, drop
 from .metabrainz_data import CoverImage, MetaBrainzCatalogue, build_catalogue
 from .serving import serve_app
 
@@ -114,7 +114,7 @@ def thumbnail_size(width: int, height: int, size: str | None) -> tuple[int, int]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class CoverArtEmulator:
+class CoverArtEmulator(CountedEmulator):
     """State (catalogue, counters, mode, limit, rendered images) and the app."""
 
     def __init__(
@@ -128,24 +128,12 @@ class CoverArtEmulator:
         self.limiter = (
             MovingWindowLimiter(rate_limit, window_seconds) if rate_limit is not None else None
         )
-        self._api_log = CallLog()
+        self._log = CallLog()
         self._download_log = CallLog()
         self._mode = ModeSwitch(default_status=503)
         self._images = ImageStore()
 
     # --- counters and settings --------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        return self._api_log.calls
-
-    @property
-    def calls_by_path(self) -> Counter[str]:
-        return self._api_log.calls_by_path
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self._api_log.requests
 
     @property
     def download_calls(self) -> int:
@@ -171,7 +159,7 @@ class CoverArtEmulator:
 
     def reset(self) -> None:
         """Forget calls, the rate-limit window and failure modes (settings stay)."""
-        self._api_log.clear()
+        self._log.clear()
         self._download_log.clear()
         self._mode.reset()
         if self.limiter is not None:
@@ -217,7 +205,7 @@ class CoverArtEmulator:
         if request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
         download = request.path.startswith(DOWNLOAD_PREFIX)
-        (self._download_log if download else self._api_log).record(request)
+        (self._download_log if download else self._log).record(request)
         mode = self._mode.take()
         if mode.name == "delay":
             await asyncio.sleep(mode.seconds)
@@ -335,28 +323,16 @@ class CoverArtEmulator:
 
     # --- control endpoints ------------------------------------------------------------
 
-    async def _control_mode(self, request: web.Request) -> web.Response:
-        try:
-            options = await request.json()
-            self.set_mode(options.pop("mode", "ok"), **options)
-        except (TypeError, ValueError, AttributeError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        return web.json_response({"mode": self.mode})
-
     async def _control_calls(self, request: web.Request) -> web.Response:
         downloads = self._download_log.as_json()
         return web.json_response(
-            self._api_log.as_json()
+            self._log.as_json()
             | {
                 "download_calls": downloads["calls"],
                 "download_calls_by_path": downloads["calls_by_path"],
                 "mode": self.mode,
             }
         )
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"reset": True})
 
 
 def main(argv: list[str] | None = None) -> None:

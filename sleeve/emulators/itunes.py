@@ -76,7 +76,7 @@ from .itunes_data import (
     Track,
     build_catalogue,
 )
-from .metabrainz_common import CallLog, ModeSwitch, drop
+from .metabrainz_common import CallLog, CountedEmulator, ModeSwitch, drop
 from .serving import serve_app
 
 Doc = dict[str, Any]
@@ -396,7 +396,7 @@ class SourceLimits:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class ITunesEmulator:
+class ITunesEmulator(CountedEmulator):
     """State (catalogue, counters, mode, per-address limits, rendered artwork) and the app."""
 
     def __init__(
@@ -414,22 +414,6 @@ class ITunesEmulator:
         self._images = ImageStore()
 
     # --- counters and settings --------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        """API calls (``/search``, ``/lookup`` and any other path but artwork)."""
-        return self._log.calls
-
-    @property
-    def calls_by_path(self) -> Counter[str]:
-        return self._log.calls_by_path
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self._log.requests
-
-    def arrival_times(self, path: str | None = None) -> list[float]:
-        return self._log.arrival_times(path)
 
     @property
     def artwork_calls(self) -> int:
@@ -678,14 +662,6 @@ class ITunesEmulator:
 
     # --- control endpoints ------------------------------------------------------------
 
-    async def _control_mode(self, request: web.Request) -> web.Response:
-        try:
-            options = await request.json()
-            self.set_mode(options.pop("mode", "ok"), **options)
-        except (TypeError, ValueError, AttributeError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        return web.json_response({"mode": self.mode})
-
     async def _control_calls(self, request: web.Request) -> web.Response:
         artwork = self._artwork_log.as_json()
         return web.json_response(
@@ -696,10 +672,6 @@ class ITunesEmulator:
                 "mode": self.mode,
             }
         )
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"reset": True})
 
 
 def release_date_of(item: Item) -> str:

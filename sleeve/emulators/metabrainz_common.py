@@ -1,6 +1,7 @@
-"""What the MusicBrainz and Cover Art Archive emulators share with each other (and, through
-``FailureMode``/``RecordedRequest``, with the Discogs emulator): the call log tests assert
-on, the switchable failure modes, and the two ways of answering nothing useful (a dropped
+"""What the MusicBrainz, Cover Art Archive, iTunes, Spotify and TIDAL emulators share (and,
+through ``FailureMode``/``RecordedRequest``, the Discogs emulator): the call log tests
+assert on and the counters read from it, the switchable failure modes and the control
+endpoints that switch them, and the two ways of answering nothing useful (a dropped
 connection, a delay).
 
 Kept apart from the emulators so each of those stays about its own service's rules.
@@ -13,6 +14,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 from aiohttp import web
 
@@ -94,6 +96,56 @@ class ModeSwitch:
                 if self._mode.times <= 0:
                     self._mode = FailureMode(status=self.default_status)
             return mode
+
+
+class CountedEmulator:
+    """An emulator's counts of the calls its API got (``_log``; a token, image or
+    download side is counted apart by the emulator itself) and the control endpoints
+    tests running it out of process use. Subclasses have ``mode``, ``set_mode`` and
+    ``reset``."""
+
+    _log: CallLog
+
+    @property
+    def mode(self) -> str:
+        raise NotImplementedError
+
+    def set_mode(self, mode: str, *, times: int | None = None, **options: Any) -> None:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def calls(self) -> int:
+        return self._log.calls
+
+    @property
+    def calls_by_path(self) -> Counter[str]:
+        return self._log.calls_by_path
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self._log.requests
+
+    def arrival_times(self, path: str | None = None) -> list[float]:
+        return self._log.arrival_times(path)
+
+    def _mode_state(self) -> dict[str, object]:
+        """What ``POST /_emulator/mode`` answers."""
+        return {"mode": self.mode}
+
+    async def _control_mode(self, request: web.Request) -> web.Response:
+        try:
+            options = await request.json()
+            self.set_mode(options.pop("mode", "ok"), **options)
+        except (TypeError, ValueError, AttributeError) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response(self._mode_state())
+
+    async def _control_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"reset": True})
 
 
 async def drop(request: web.Request) -> web.StreamResponse:

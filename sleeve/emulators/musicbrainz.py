@@ -39,15 +39,13 @@ import datetime
 import itertools
 import json
 import re
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from .discogs import RecordedRequest
 from .discogs_access import MovingWindowLimiter
-from .metabrainz_common import CallLog, ModeSwitch, drop
+from .metabrainz_common import CallLog, CountedEmulator, ModeSwitch, drop
 from .metabrainz_data import KINDS, Doc, Medium, MetaBrainzCatalogue, build_catalogue
 from .musicbrainz_docs import DocumentBuilder
 from .musicbrainz_includes import USER_INCLUDES, IncludeError, parse_includes
@@ -156,7 +154,7 @@ def plural(kind: str) -> str:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class MusicBrainzEmulator:
+class MusicBrainzEmulator(CountedEmulator):
     """The emulator's state (catalogue, counters, mode, rate limit) and its app."""
 
     def __init__(
@@ -174,21 +172,6 @@ class MusicBrainzEmulator:
         self._mode = ModeSwitch(default_status=503)
 
     # --- counters and settings ----------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        return self._log.calls
-
-    @property
-    def calls_by_path(self) -> Counter[str]:
-        return self._log.calls_by_path
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self._log.requests
-
-    def arrival_times(self, path: str | None = None) -> list[float]:
-        return self._log.arrival_times(path)
 
     @property
     def rate_limit(self) -> int:
@@ -492,20 +475,8 @@ class MusicBrainzEmulator:
 
     # --- control endpoints (for tests running the emulator out of process) -------------
 
-    async def _control_mode(self, request: web.Request) -> web.Response:
-        try:
-            options = await request.json()
-            self.set_mode(options.pop("mode", "ok"), **options)
-        except (TypeError, ValueError, AttributeError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        return web.json_response({"mode": self.mode})
-
     async def _control_calls(self, request: web.Request) -> web.Response:
         return web.json_response(self._log.as_json() | {"mode": self.mode})
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"reset": True})
 
 
 def _toc_lengths(toc: str) -> list[int] | None:

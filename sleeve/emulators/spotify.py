@@ -54,7 +54,7 @@ from aiohttp import web
 from .discogs import RecordedRequest
 from .discogs_access import MovingWindowLimiter
 from .discogs_images import ImageSpec, ImageStore, etag_matches
-from .metabrainz_common import CallLog, ModeSwitch, drop
+from .metabrainz_common import CallLog, CountedEmulator, ModeSwitch, drop
 from .serving import serve_app
 from .spotify_data import (
     ALBUM_IMAGE_SIZES,
@@ -421,7 +421,7 @@ class Shapes:
 # --- the emulator ---------------------------------------------------------------------------
 
 
-class SpotifyEmulator:
+class SpotifyEmulator(CountedEmulator):
     """State (catalogue, app credentials, tokens, counters, modes, rate limit, rendered
     images) and the app serving the accounts, Web API and image paths."""
 
@@ -441,7 +441,7 @@ class SpotifyEmulator:
         self.searcher = Searcher(self.catalogue)
         self.limiter = MovingWindowLimiter(rate_limit, window_seconds)
         self.tokens = TokenStore(token_lifetime)
-        self._api_log = CallLog()
+        self._log = CallLog()
         self._token_log = CallLog()
         self._image_log = CallLog()
         self._modes = {target: ModeSwitch(default_status=503) for target in TARGETS}
@@ -449,22 +449,6 @@ class SpotifyEmulator:
         self._pictures = self.catalogue.image_hashes()
 
     # --- counters and settings ----------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        """Web API (``/v1``) requests."""
-        return self._api_log.calls
-
-    @property
-    def calls_by_path(self) -> Counter[str]:
-        return self._api_log.calls_by_path
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self._api_log.requests
-
-    def arrival_times(self, path: str | None = None) -> list[float]:
-        return self._api_log.arrival_times(path)
 
     @property
     def token_calls(self) -> int:
@@ -539,7 +523,7 @@ class SpotifyEmulator:
     def reset(self) -> None:
         """Forget calls, rate-limit windows and failure modes. Settings and issued tokens
         stay (a gateway holding a token keeps it across tests; expired ones stay expired)."""
-        for log in (self._api_log, self._token_log, self._image_log):
+        for log in (self._log, self._token_log, self._image_log):
             log.clear()
         for switch in self._modes.values():
             switch.reset()
@@ -622,7 +606,7 @@ class SpotifyEmulator:
         return api_error_response(SpotifyError(status, message, headers))
 
     async def _api_pipeline(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self._api_log.record(request)
+        self._log.record(request)
         failure = await self._failure(request, "api")
         if failure is not None:
             return failure
@@ -863,18 +847,13 @@ class SpotifyEmulator:
 
     # --- control endpoints (for tests running the emulator out of process) -------------
 
-    async def _control_mode(self, request: web.Request) -> web.Response:
-        try:
-            options = await request.json()
-            self.set_mode(options.pop("mode", "ok"), **options)
-        except (TypeError, ValueError, AttributeError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        return web.json_response({"modes": self.modes})
+    def _mode_state(self) -> dict[str, object]:
+        return {"modes": self.modes}
 
     async def _control_calls(self, request: web.Request) -> web.Response:
         tokens, images = self._token_log.as_json(), self._image_log.as_json()
         return web.json_response(
-            self._api_log.as_json()
+            self._log.as_json()
             | {
                 "token_calls": tokens["calls"],
                 "token_requests": tokens["requests"],
@@ -884,10 +863,6 @@ class SpotifyEmulator:
                 "modes": self.modes,
             }
         )
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"reset": True})
 
     async def _control_expire(self, request: web.Request) -> web.Response:
         self.expire_tokens()

@@ -63,7 +63,6 @@ import secrets
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -74,7 +73,7 @@ from aiohttp import web
 from .discogs import FailureMode, RecordedRequest
 from .discogs_access import Decision, MovingWindowLimiter
 from .discogs_images import ImageSpec, ImageStore, etag_matches
-from .metabrainz_common import CallLog, ModeSwitch, drop
+from .metabrainz_common import CallLog, CountedEmulator, ModeSwitch, drop
 from .serving import serve_app
 from .tidal_data import TidalCatalogue, build_catalogue
 
@@ -717,7 +716,7 @@ def with_included(doc: Doc, included: list[Doc] | None) -> Doc:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class TidalEmulator:
+class TidalEmulator(CountedEmulator):
     """State (catalogue, tokens, counters, modes, limit, rendered images) and the app."""
 
     def __init__(
@@ -752,22 +751,6 @@ class TidalEmulator:
         self._images = ImageStore()
 
     # --- counters and settings --------------------------------------------------------------
-
-    @property
-    def calls(self) -> int:
-        """API requests (under ``/v2``), answered or not; not token or image requests."""
-        return self._log.calls
-
-    @property
-    def calls_by_path(self) -> Counter[str]:
-        return self._log.calls_by_path
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self._log.requests
-
-    def arrival_times(self, path: str | None = None) -> list[float]:
-        return self._log.arrival_times(path)
 
     @property
     def token_calls(self) -> int:
@@ -1153,10 +1136,6 @@ class TidalEmulator:
                 "token_mode": self.token_mode,
             }
         )
-
-    async def _control_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"reset": True})
 
     async def _control_expire(self, request: web.Request) -> web.Response:
         self.expire_tokens()
